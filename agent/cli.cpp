@@ -1,0 +1,233 @@
+#include "cli.h"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+
+
+namespace gn {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct Limits {
+  const char* option;
+  const char* sysctl;
+  long long min, max;
+};
+// Values the kernel accepts (KERNEL-NOTES.md); the sysctl each option sets.
+const Limits kSysctlOptions[] = {
+    {"netdev-max-backlog", "net.core.netdev_max_backlog", 1, 2147483647},
+    {"netdev-budget", "net.core.netdev_budget", 1, 2147483647},
+    {"netdev-budget-usecs", "net.core.netdev_budget_usecs", 1, 2147483647},
+    {"dev-weight", "net.core.dev_weight", 1, 2147483647},
+    {"busy-poll", "net.core.busy_poll", 0, 2147483647},
+    {"busy-read", "net.core.busy_read", 0, 2147483647},
+};
+
+po::options_description tuning_options() {
+  po::options_description d("Tuning (also keys of the config file)");
+  d.add_options()
+      ("profile", po::value<std::string>(), "observe | balanced | throughput (default) | latency")
+      ("interface,i", po::value<std::vector<std::string>>(), "tune only this NIC (repeatable); an upper device (bond, vlan, ...) means its lower devices")
+      ("exclude", po::value<std::vector<std::string>>(), "never touch this NIC (repeatable)")
+      ("driver", po::value<std::vector<std::string>>(), "tune NICs of this driver too (repeatable; default virtio_net)")
+      ("channels", po::value<std::string>(), "auto (min(max, usable CPUs), default) | off | N (at most N)")
+      ("xps", po::value<std::string>(), "on (default) | off")
+      ("rps", po::value<std::string>(), "auto (when rx queues < CPUs, default) | on | off")
+      ("irq-affinity", po::value<std::string>(), "on (default) | off")
+      ("sysctls", po::value<std::string>(), "on (default) | off: the profile's net.core sysctls")
+      ("rps-flow-entries", po::value<long long>(), "net.core.rps_sock_flow_entries when RPS is on (power of two, default 32768)");
+  for (const auto& l : kSysctlOptions)
+    d.add_options()(l.option, po::value<long long>(), (std::string("set ") + l.sysctl + " (overrides the profile)").c_str());
+  return d;
+}
+
+po::options_description general_options(const std::string& command) {
+  po::options_description d("Options");
+  d.add_options()
+      ("help,h", "show this help")
+      ("root", po::value<std::string>(), "read (and write) the system under DIR, e.g. a snapshot from `capture` (default /)")
+      ("json", "print JSON instead of a table");
+  if (command != "capture")
+    d.add_options()("config", po::value<std::string>(), "config file (default ROOT/etc/guest-nettune/guest-nettune.conf)");
+  if (command == "apply" || command == "revert")
+    d.add_options()
+        ("state-dir", po::value<std::string>(), "journal directory (default ROOT/var/lib/guest-nettune)")
+        ("run-dir", po::value<std::string>(), "lock and status directory (default ROOT/run)")
+        ("wait", po::value<double>(), "seconds to wait for another run's lock (default 30)")
+        ("dry-run,n", "print what would be written, write nothing");
+  if (command == "status")
+    d.add_options()
+        ("state-dir", po::value<std::string>(), "journal directory (default ROOT/var/lib/guest-nettune)")
+        ("run-dir", po::value<std::string>(), "status directory (default ROOT/run)");
+  d.add_options()("verbose,v", "log what is read and written to stderr");
+  return d;
+}
+
+Result<bool> on_off(const std::string& key, const std::string& v) {
+  if (v == "on") return true;
+  if (v == "off") return false;
+  return make_error("--" + key, "'" + v + "' is not on or off");
+}
+
+Error usage(const std::string& what) { return make_error("", what, "see --help"); }
+
+// Turns the stored options into a Policy, checking every value.
+Result<void> fill_policy(const po::variables_map& vm, Policy& p) {
+  if (vm.count("profile")) {
+    auto prof = profile_from_string(vm["profile"].as<std::string>());
+    if (!prof) return usage("unknown profile '" + vm["profile"].as<std::string>() + "' (observe, balanced, throughput, latency)");
+    p.profile = *prof;
+  }
+  if (vm.count("interface")) p.interfaces = vm["interface"].as<std::vector<std::string>>();
+  if (vm.count("exclude"))
+    for (const auto& x : vm["exclude"].as<std::vector<std::string>>()) p.exclude.insert(x);
+  if (vm.count("driver"))
+    for (const auto& d : vm["driver"].as<std::vector<std::string>>()) p.drivers.insert(d);
+  for (const auto& name : p.interfaces)
+    if (auto r = validate_interface_name(name); !r) return usage(r.error().target + ": " + r.error().message);
+  for (const auto& name : p.exclude)
+    if (auto r = validate_interface_name(name); !r) return usage(r.error().target + ": " + r.error().message);
+  if (vm.count("channels")) {
+    const std::string v = vm["channels"].as<std::string>();
+    if (v == "off") {
+      p.channels = false;
+    } else if (v != "auto") {
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 4096)
+        return usage("--channels '" + v + "' is not auto, off or a count from 1 to 4096");
+      p.channel_cap = static_cast<unsigned>(n);
+    }
+  }
+  for (const char* key : {"xps", "irq-affinity", "sysctls"}) {
+    if (!vm.count(key)) continue;
+    auto b = on_off(key, vm[key].as<std::string>());
+    if (!b) return usage(b.error().text());
+    (std::string(key) == "xps" ? p.xps : std::string(key) == "sysctls" ? p.sysctls : p.irq_affinity) = *b;
+  }
+  if (vm.count("rps")) {
+    auto m = rps_mode_from_string(vm["rps"].as<std::string>());
+    if (!m) return usage("--rps '" + vm["rps"].as<std::string>() + "' is not auto, on or off");
+    p.rps = *m;
+  }
+  if (vm.count("rps-flow-entries")) {
+    const long long v = vm["rps-flow-entries"].as<long long>();
+    if (v < 1 || v > (1LL << 29) || (v & (v - 1)) != 0)
+      return usage("--rps-flow-entries " + std::to_string(v) +
+                   " must be a power of two from 1 to 536870912 (the kernel rounds other values up)");
+    p.rps_sock_flow_entries = static_cast<unsigned>(v);
+  }
+  for (const auto& l : kSysctlOptions) {
+    if (!vm.count(l.option)) continue;
+    const long long v = vm[l.option].as<long long>();
+    if (v < l.min || v > l.max)
+      return usage(std::string("--") + l.option + " " + std::to_string(v) + " is out of range (" +
+                   std::to_string(l.min) + " to " + std::to_string(l.max) + ")");
+    p.sysctl_overrides[l.sysctl] = v;
+  }
+  return {};
+}
+
+std::string command_summary(const std::string& command) {
+  if (command == "plan") return "Show what apply would write: per setting, target, current, desired value and reason.";
+  if (command == "apply") return "Write the plan: channels, RPS/RFS, XPS, IRQ affinity, sysctls; journal originals first.";
+  if (command == "revert") return "Restore every value the journal holds (from before the first apply), then forget them.";
+  if (command == "status") return "Show facts, plan, actual values, drift per setting and the last apply result.";
+  if (command == "capture") return "Copy every file the probe reads, and the ethtool values, into DIR (a snapshot for --root).";
+  return "";
+}
+
+}  // namespace
+
+std::string main_help() {
+  return
+      "guest-nettune: make a KVM guest's virtio-net NICs use every vCPU.\n\n"
+      "Usage: guest-nettune COMMAND [OPTIONS]\n\n"
+      "Commands:\n"
+      "  plan      " + command_summary("plan") + "\n"
+      "  apply     " + command_summary("apply") + "\n"
+      "  revert    " + command_summary("revert") + "\n"
+      "  status    " + command_summary("status") + "\n"
+      "  capture   " + command_summary("capture") + "\n\n"
+      "Run `guest-nettune COMMAND --help` for a command's options; --version prints the version.\n\n"
+      "Exit codes: 0 done (changed or nothing to do); 1 failed (could not read the system or\n"
+      "write the journal); 2 bad usage or input (nothing written); 3 partial (some NICs failed\n"
+      "and were rolled back); 4 another run held the lock past --wait; 5 writes needed but not\n"
+      "permitted (run as root).\n";
+}
+
+Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::string>& args) {
+  CliOptions o;
+  o.command = command;
+  po::options_description general = general_options(command);
+  po::options_description tuning = tuning_options();
+  po::options_description all;
+  all.add(general);
+  if (command != "capture") all.add(tuning);
+  else all.add_options()("driver", po::value<std::vector<std::string>>(), "also probe NICs of this driver (repeatable)");
+  po::options_description hidden;
+  hidden.add_options()("capture-dir", po::value<std::string>());
+  po::options_description parse_set;
+  parse_set.add(all).add(hidden);
+  po::positional_options_description pos;
+  if (command == "capture") pos.add("capture-dir", 1);
+
+  std::ostringstream help;
+  help << "Usage: guest-nettune " << command << (command == "capture" ? " DIR" : "") << " [OPTIONS]\n"
+       << command_summary(command) << "\n\n" << all;
+  o.help_text = help.str();
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(parse_set).positional(pos).run(), vm);
+  } catch (const po::error& e) {
+    return usage(e.what());
+  }
+  if (vm.count("help")) {
+    o.help = true;
+    return o;
+  }
+  if (vm.count("root")) o.root = vm["root"].as<std::string>();
+  if (o.root.empty()) return usage("--root needs a directory");
+  const std::string prefix = o.root == "/" ? "" : o.root;
+
+  // The config file: command-line values win, because they were stored first.
+  if (command != "capture") {
+    const bool explicit_config = vm.count("config") > 0;
+    o.config = explicit_config ? vm["config"].as<std::string>() : prefix + "/etc/guest-nettune/guest-nettune.conf";
+    std::ifstream in(o.config);
+    if (in) {
+      try {
+        po::store(po::parse_config_file(in, tuning, /*allow_unregistered=*/false), vm);
+      } catch (const po::error& e) {
+        return make_error("config " + o.config, e.what(), "every key is listed in `guest-nettune plan --help`");
+      }
+    } else if (explicit_config && !o.config.empty()) {
+      return make_error("config " + o.config, "cannot be read", "give an existing file, or --config '' for none");
+    } else {
+      o.config.clear();
+    }
+  }
+  po::notify(vm);
+
+  if (auto r = fill_policy(vm, o.policy); !r) return r.error();
+  o.json = vm.count("json") > 0;
+  o.verbose = vm.count("verbose") > 0;
+  o.dry_run = vm.count("dry-run") > 0;
+  o.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>() : prefix + "/var/lib/guest-nettune";
+  o.run_dir = vm.count("run-dir") ? vm["run-dir"].as<std::string>() : prefix + "/run";
+  if (vm.count("wait")) {
+    o.wait_seconds = vm["wait"].as<double>();
+    if (o.wait_seconds < 0 || o.wait_seconds > 3600) return usage("--wait must be 0 to 3600 seconds");
+  }
+  if (command == "capture") {
+    if (!vm.count("capture-dir")) return usage("capture needs a destination directory: guest-nettune capture DIR");
+    o.capture_dir = vm["capture-dir"].as<std::string>();
+  }
+  return o;
+}
+
+}  // namespace gn

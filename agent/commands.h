@@ -1,0 +1,13 @@
+// The subcommands; main() only parses and dispatches. Each returns an exit code.
+#pragma once
+
+#include <iosfwd>
+
+#include "cli.h"
+
+namespace gn {
+
+int run_plan(const CliOptions& o, std::ostream& out);
+int run_capture(const CliOptions& o, std::ostream& out);
+
+}  // namespace gn

@@ -1,0 +1,221 @@
+#include "cpuset.h"
+
+#include <algorithm>
+#include <bitset>
+#include <charconv>
+
+namespace gn {
+
+std::string_view trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+CpuSet CpuSet::of(std::initializer_list<unsigned> cpus) {
+  CpuSet s;
+  for (unsigned c : cpus) s.add(c);
+  return s;
+}
+
+CpuSet CpuSet::range(unsigned first, unsigned last) {
+  CpuSet s;
+  for (unsigned c = first; c <= last; ++c) s.add(c);
+  return s;
+}
+
+void CpuSet::add(unsigned cpu) {
+  const unsigned w = cpu / 32;
+  if (words_.size() <= w) words_.resize(w + 1, 0);
+  words_[w] |= 1u << (cpu % 32);
+}
+
+void CpuSet::remove(unsigned cpu) {
+  const unsigned w = cpu / 32;
+  if (w >= words_.size()) return;
+  words_[w] &= ~(1u << (cpu % 32));
+  trim();
+}
+
+bool CpuSet::has(unsigned cpu) const {
+  const unsigned w = cpu / 32;
+  return w < words_.size() && ((words_[w] >> (cpu % 32)) & 1u) != 0;
+}
+
+bool CpuSet::empty() const { return words_.empty(); }
+
+unsigned CpuSet::count() const {
+  unsigned n = 0;
+  for (uint32_t w : words_) n += static_cast<unsigned>(std::bitset<32>(w).count());
+  return n;
+}
+
+unsigned CpuSet::end() const {
+  if (words_.empty()) return 0;
+  const uint32_t top = words_.back();
+  unsigned bit = 31;
+  while (((top >> bit) & 1u) == 0) --bit;
+  return static_cast<unsigned>((words_.size() - 1) * 32 + bit + 1);
+}
+
+std::vector<unsigned> CpuSet::cpus() const {
+  std::vector<unsigned> out;
+  for (size_t w = 0; w < words_.size(); ++w)
+    for (unsigned b = 0; b < 32; ++b)
+      if ((words_[w] >> b) & 1u) out.push_back(static_cast<unsigned>(w * 32 + b));
+  return out;
+}
+
+void CpuSet::trim() {
+  while (!words_.empty() && words_.back() == 0) words_.pop_back();
+}
+
+CpuSet CpuSet::operator|(const CpuSet& o) const {
+  CpuSet r = words_.size() >= o.words_.size() ? *this : o;
+  const CpuSet& s = words_.size() >= o.words_.size() ? o : *this;
+  for (size_t i = 0; i < s.words_.size(); ++i) r.words_[i] |= s.words_[i];
+  return r;
+}
+
+CpuSet CpuSet::operator&(const CpuSet& o) const {
+  CpuSet r;
+  r.words_.resize(std::min(words_.size(), o.words_.size()));
+  for (size_t i = 0; i < r.words_.size(); ++i) r.words_[i] = words_[i] & o.words_[i];
+  r.trim();
+  return r;
+}
+
+CpuSet CpuSet::operator-(const CpuSet& o) const {
+  CpuSet r = *this;
+  for (size_t i = 0; i < r.words_.size() && i < o.words_.size(); ++i) r.words_[i] &= ~o.words_[i];
+  r.trim();
+  return r;
+}
+
+bool CpuSet::operator==(const CpuSet& o) const { return words_ == o.words_; }
+
+Result<CpuSet> parse_cpumask(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return make_error("", "empty CPU mask");
+  std::vector<uint32_t> groups;  // most significant first
+  size_t pos = 0;
+  while (true) {
+    const size_t comma = text.find(',', pos);
+    const std::string_view g = text.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+    if (g.empty() || g.size() > 8)
+      return make_error("", "malformed CPU mask '" + std::string(text) + "': groups are 1-8 hex digits");
+    uint32_t v = 0;
+    const auto [p, ec] = std::from_chars(g.data(), g.data() + g.size(), v, 16);
+    if (ec != std::errc() || p != g.data() + g.size())
+      return make_error("", "malformed CPU mask '" + std::string(text) + "': not hexadecimal");
+    groups.push_back(v);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  CpuSet s;
+  const size_t n = groups.size();
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t v = groups[n - 1 - i];
+    for (unsigned b = 0; b < 32; ++b)
+      if ((v >> b) & 1u) s.add(static_cast<unsigned>(i * 32 + b));
+  }
+  return s;
+}
+
+namespace {
+std::string hex_group(uint32_t v, unsigned width) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s(width, '0');
+  for (unsigned i = 0; i < width; ++i) s[width - 1 - i] = digits[(v >> (4 * i)) & 0xfu];
+  return s;
+}
+
+std::string format_groups(const CpuSet& set, size_t ngroups, unsigned first_width) {
+  std::string out;
+  const auto& w = set.words();
+  for (size_t i = ngroups; i-- > 0;) {
+    const uint32_t v = i < w.size() ? w[i] : 0;
+    if (!out.empty()) out += ',';
+    out += hex_group(v, i + 1 == ngroups ? first_width : 8);
+  }
+  return out;
+}
+}  // namespace
+
+std::string format_cpumask(const CpuSet& set, unsigned nr_cpu_ids) {
+  const unsigned n = std::max(nr_cpu_ids, 1u);
+  const size_t groups = (n + 31) / 32;
+  const unsigned top_bits = n - static_cast<unsigned>(groups - 1) * 32;
+  return format_groups(set, groups, (top_bits + 3) / 4);
+}
+
+Result<std::string> format_cpumask_like(const CpuSet& set, std::string_view like) {
+  like = trim(like);
+  const size_t groups = static_cast<size_t>(std::count(like.begin(), like.end(), ',')) + 1;
+  const size_t comma = like.find(',');
+  const unsigned width = static_cast<unsigned>(comma == std::string_view::npos ? like.size() : comma);
+  if (like.empty() || width == 0 || width > 8)
+    return make_error("", "cannot take the mask layout from '" + std::string(like) + "'");
+  if (set.end() > (groups - 1) * 32 + width * 4)
+    return make_error("", "CPU " + std::to_string(set.end() - 1) + " does not fit in a mask of " +
+                              std::to_string(groups) + " group(s) like '" + std::string(like) + "'");
+  return format_groups(set, groups, width);
+}
+
+namespace {
+bool parse_uint(std::string_view s, unsigned& out) {
+  if (s.empty()) return false;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 10);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+}  // namespace
+
+Result<CpuSet> parse_cpulist(std::string_view text) {
+  text = trim(text);
+  CpuSet s;
+  if (text.empty() || text == "(null)") return s;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = text.find(',', pos);
+    std::string_view item = text.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+    const auto bad = [&] {
+      return make_error("", "malformed CPU list '" + std::string(text) + "' at '" + std::string(item) + "'");
+    };
+    unsigned stride = 1;
+    if (const size_t colon = item.find(':'); colon != std::string_view::npos) {
+      if (!parse_uint(item.substr(colon + 1), stride) || stride == 0) return bad();
+      item = item.substr(0, colon);
+    }
+    unsigned a = 0, b = 0;
+    if (const size_t dash = item.find('-'); dash != std::string_view::npos) {
+      if (!parse_uint(item.substr(0, dash), a) || !parse_uint(item.substr(dash + 1), b) || b < a)
+        return bad();
+    } else {
+      if (!parse_uint(item, a)) return bad();
+      b = a;
+    }
+    if (b >= (1u << 20)) return bad();
+    for (unsigned c = a; c <= b; c += stride) s.add(c);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return s;
+}
+
+std::string format_cpulist(const CpuSet& set) {
+  std::string out;
+  const auto cpus = set.cpus();
+  for (size_t i = 0; i < cpus.size();) {
+    size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(cpus[i]);
+    if (j > i) out += '-' + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace gn

@@ -1,0 +1,60 @@
+// CpuSet: a set of CPU numbers of any size, with the kernel's two text forms:
+// hex masks ("00000000,0000000f": 32-bit groups, most significant first) and lists ("0-3,8").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace gn {
+
+class CpuSet {
+ public:
+  CpuSet() = default;
+  static CpuSet of(std::initializer_list<unsigned> cpus);
+  static CpuSet range(unsigned first, unsigned last);  // inclusive
+
+  void add(unsigned cpu);
+  void remove(unsigned cpu);
+  bool has(unsigned cpu) const;
+  bool empty() const;
+  unsigned count() const;
+  // One past the highest CPU in the set (0 when empty).
+  unsigned end() const;
+  std::vector<unsigned> cpus() const;
+
+  CpuSet operator|(const CpuSet& o) const;
+  CpuSet operator&(const CpuSet& o) const;
+  CpuSet operator-(const CpuSet& o) const;  // set difference
+  bool operator==(const CpuSet& o) const;
+  bool operator!=(const CpuSet& o) const { return !(*this == o); }
+
+  const std::vector<uint32_t>& words() const { return words_; }
+
+ private:
+  void trim();
+  std::vector<uint32_t> words_;  // bit i of word w is CPU 32*w+i; no trailing zero words
+};
+
+// Parses a hex mask as sysfs and /proc/irq print it. Accepts any number of groups.
+Result<CpuSet> parse_cpumask(std::string_view text);
+// Formats a mask as the kernel prints one for nr_cpu_ids CPUs: ceil(n/32) groups, the first
+// one as wide as its bits need, the rest 8 digits. CPUs >= nr_cpu_ids are not representable
+// and must not be in the set.
+std::string format_cpumask(const CpuSet& set, unsigned nr_cpu_ids);
+// Formats a mask with exactly the group count and first-group width of `like` (text read from
+// the file that will be written): since 5.15 the kernel refuses extra groups with EOVERFLOW.
+Result<std::string> format_cpumask_like(const CpuSet& set, std::string_view like);
+
+// Parses a CPU list ("0-3,8-11", "5", "" for none; "0-7:2" strides as in isolcpus).
+Result<CpuSet> parse_cpulist(std::string_view text);
+// Formats as ranges: "0-15,32-47"; "" for the empty set.
+std::string format_cpulist(const CpuSet& set);
+
+// Trims ASCII whitespace from both ends (kernel files end in '\n').
+std::string_view trim(std::string_view s);
+
+}  // namespace gn

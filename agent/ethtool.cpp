@@ -1,0 +1,216 @@
+#include "ethtool.h"
+
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace gn {
+
+bool Channels::operator==(const Channels& o) const {
+  return max_rx == o.max_rx && max_tx == o.max_tx && max_other == o.max_other &&
+         max_combined == o.max_combined && rx == o.rx && tx == o.tx && other == o.other &&
+         combined == o.combined;
+}
+
+std::string channels_setting_text(const Channels& c) {
+  if (c.combined_kind()) return "combined " + std::to_string(c.combined);
+  return "rx " + std::to_string(c.rx) + " tx " + std::to_string(c.tx);
+}
+
+namespace {
+// Returns the ioctl's errno (0 on success).
+Result<int> ethtool_ioctl(const std::string& nic, void* data) {
+  if (nic.empty() || nic.size() >= IFNAMSIZ) return make_error(nic, "not a valid interface name", {}, EINVAL);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error(nic, std::string("socket for the ethtool ioctl: ") + std::strerror(errno), {}, errno);
+  struct ifreq ifr {};
+  std::memcpy(ifr.ifr_name, nic.c_str(), nic.size());
+  ifr.ifr_data = static_cast<char*>(data);
+  const int rc = ::ioctl(fd, SIOCETHTOOL, &ifr);
+  const int err = errno;
+  ::close(fd);
+  return rc < 0 ? err : 0;
+}
+
+Error ioctl_error(const std::string& nic, const std::string& what, int err) {
+  std::string hint;
+  if (err == EPERM) hint = "run as root";
+  if (err == ENODEV) hint = "the interface is gone";
+  return make_error(nic, what + ": " + std::strerror(err), hint, err);
+}
+}  // namespace
+
+Result<std::string> IoctlEthtool::driver(const std::string& nic) {
+  struct ethtool_drvinfo info {};
+  info.cmd = ETHTOOL_GDRVINFO;
+  auto rc = ethtool_ioctl(nic, &info);
+  if (!rc) return rc.error();
+  if (*rc != 0) return ioctl_error(nic, "reading the driver name (ETHTOOL_GDRVINFO)", *rc);
+  return std::string(info.driver, strnlen(info.driver, sizeof info.driver));
+}
+
+Result<Channels> IoctlEthtool::channels(const std::string& nic) {
+  struct ethtool_channels ec {};
+  ec.cmd = ETHTOOL_GCHANNELS;
+  auto rc = ethtool_ioctl(nic, &ec);
+  if (!rc) return rc.error();
+  if (*rc != 0) return ioctl_error(nic, "reading channels (ETHTOOL_GCHANNELS)", *rc);
+  Channels c;
+  c.max_rx = ec.max_rx;
+  c.max_tx = ec.max_tx;
+  c.max_other = ec.max_other;
+  c.max_combined = ec.max_combined;
+  c.rx = ec.rx_count;
+  c.tx = ec.tx_count;
+  c.other = ec.other_count;
+  c.combined = ec.combined_count;
+  return c;
+}
+
+Result<void> IoctlEthtool::set_channels(const std::string& nic, const Channels& want) {
+  struct ethtool_channels ec {};
+  ec.cmd = ETHTOOL_SCHANNELS;
+  ec.rx_count = want.rx;
+  ec.tx_count = want.tx;
+  ec.other_count = want.other;
+  ec.combined_count = want.combined;
+  auto rc = ethtool_ioctl(nic, &ec);
+  if (!rc) return rc.error();
+  if (*rc != 0)
+    return ioctl_error(nic, "setting channels to " + channels_setting_text(want) + " (ETHTOOL_SCHANNELS)", *rc);
+  return {};
+}
+
+std::string format_ethtool_file(const EthtoolFile& f) {
+  std::ostringstream o;
+  o << "driver " << f.driver << "\n";
+  if (const auto& c = f.channels) {
+    o << "max_rx " << c->max_rx << "\nmax_tx " << c->max_tx << "\nmax_other " << c->max_other
+      << "\nmax_combined " << c->max_combined << "\nrx " << c->rx << "\ntx " << c->tx
+      << "\nother " << c->other << "\ncombined " << c->combined << "\n";
+  }
+  return o.str();
+}
+
+Result<EthtoolFile> parse_ethtool_file(const std::string& text) {
+  EthtoolFile f;
+  Channels c;
+  unsigned counts = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string key, value;
+    if (!(words >> key)) continue;
+    words >> value;
+    if (key == "driver") {
+      f.driver = value;
+      continue;
+    }
+    uint32_t* slot = key == "max_rx" ? &c.max_rx : key == "max_tx" ? &c.max_tx
+                   : key == "max_other" ? &c.max_other : key == "max_combined" ? &c.max_combined
+                   : key == "rx" ? &c.rx : key == "tx" ? &c.tx : key == "other" ? &c.other
+                   : key == "combined" ? &c.combined : nullptr;
+    if (slot == nullptr) return make_error("", "unknown key '" + key + "'");
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || v > 65535)
+      return make_error("", "'" + key + "' needs a count from 0 to 65535, not '" + value + "'");
+    *slot = static_cast<uint32_t>(v);
+    ++counts;
+  }
+  if (counts == 8) f.channels = c;
+  else if (counts != 0) return make_error("", "has " + std::to_string(counts) + " of the 8 channel counts");
+  return f;
+}
+
+namespace {
+Result<EthtoolFile> read_snapshot_file(const SysRoot& root, const std::string& nic) {
+  const std::string rel = paths::kSnapshotEthtool + "/" + nic;
+  auto text = root.read(rel);
+  if (!text) {
+    if (text.error().code == ENOENT)
+      return make_error(nic, "no ethtool information in this snapshot", {}, EOPNOTSUPP);
+    return text.error();
+  }
+  auto f = parse_ethtool_file(*text);
+  if (!f) return make_error(root.display(rel), f.error().message);
+  return f;
+}
+
+// Adds or removes KIND-N queue directories as the kernel does; new ones copy queue 0's files
+// with every mask digit zero and every number 0.
+Result<void> resize_queues(const SysRoot& root, const std::string& nic, const char* kind, uint32_t want) {
+  namespace fs = std::filesystem;
+  const fs::path qdir = root.host_path(paths::kNetClass + "/" + nic + "/queues");
+  const std::string prefix = std::string(kind) + "-";
+  std::error_code ec;
+  uint32_t have = 0;
+  while (fs::exists(qdir / (prefix + std::to_string(have)), ec)) ++have;
+  for (uint32_t q = want; q < have; ++q) fs::remove_all(qdir / (prefix + std::to_string(q)), ec);
+  for (uint32_t q = have; q < want; ++q) {
+    const fs::path dir = qdir / (prefix + std::to_string(q));
+    fs::create_directories(dir, ec);
+    if (ec) return make_error(dir.string(), "creating queue directory: " + ec.message());
+    for (const auto& entry : fs::directory_iterator(qdir / (prefix + "0"), ec)) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const bool mask = text.find_first_not_of("0123456789abcdef,\n") == std::string::npos &&
+                        entry.path().filename() != "rps_flow_cnt";
+      if (mask) {
+        for (char& ch : text)
+          if (ch != ',' && ch != '\n') ch = '0';
+      } else {
+        text = "0\n";
+      }
+      std::ofstream(dir / entry.path().filename()) << text;
+    }
+  }
+  return {};
+}
+}  // namespace
+
+Result<std::string> SnapshotEthtool::driver(const std::string& nic) {
+  auto f = read_snapshot_file(root_, nic);
+  if (!f) return f.error();
+  return f->driver;
+}
+
+Result<Channels> SnapshotEthtool::channels(const std::string& nic) {
+  auto f = read_snapshot_file(root_, nic);
+  if (!f) return f.error();
+  if (!f->channels) return ioctl_error(nic, "reading channels (ETHTOOL_GCHANNELS)", EOPNOTSUPP);
+  return *f->channels;
+}
+
+Result<void> SnapshotEthtool::set_channels(const std::string& nic, const Channels& want) {
+  auto f = read_snapshot_file(root_, nic);
+  if (!f) return f.error();
+  if (!f->channels) return ioctl_error(nic, "setting channels", EOPNOTSUPP);
+  const Channels& cur = *f->channels;
+  const bool bad = cur.combined_kind()
+                       ? want.combined == 0 || want.combined > cur.max_combined
+                       : want.rx == 0 || want.tx == 0 || want.rx > cur.max_rx || want.tx > cur.max_tx;
+  if (bad) return ioctl_error(nic, "setting channels to " + channels_setting_text(want), EINVAL);
+  Channels next = cur;
+  next.rx = want.rx;
+  next.tx = want.tx;
+  next.other = want.other;
+  next.combined = want.combined;
+  if (auto r = resize_queues(root_, nic, "rx", next.combined + next.rx); !r) return r;
+  if (auto r = resize_queues(root_, nic, "tx", next.combined + next.tx); !r) return r;
+  f->channels = next;
+  return root_.write(paths::kSnapshotEthtool + "/" + nic, format_ethtool_file(*f));
+}
+
+}  // namespace gn

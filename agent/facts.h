@@ -1,0 +1,97 @@
+// Facts: everything the probe learned about the system, read only once per run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ethtool.h"
+#include "cpuset.h"
+#include "kernel_release.h"
+
+namespace gn {
+
+// One kernel file as read: its path (relative to the root) and text, or why it could not be read.
+struct SysFile {
+  std::string path;
+  std::optional<std::string> text;  // trimmed; nullopt when absent or unreadable
+  int error = 0;                    // errno of the failed read (ENOENT when absent)
+  bool readable() const { return text.has_value(); }
+};
+
+struct CpuFacts {
+  unsigned nr_cpu_ids = 0;  // one past the highest possible CPU: the width of every mask
+  CpuSet possible, present, online, isolated, nohz_full;
+  std::vector<CpuSet> cores;  // SMT sibling groups of online CPUs, ordered by first CPU
+  std::vector<CpuSet> nodes;  // online CPUs of each NUMA node, index = node id (may be empty)
+  // Online CPUs that are not isolated: the only ones that may appear in a mask.
+  CpuSet usable() const { return online - (isolated | nohz_full); }
+};
+
+struct TxQueue {
+  unsigned index = 0;
+  SysFile xps_cpus;
+  bool has_xps_rxqs = false;
+};
+
+struct RxQueue {
+  unsigned index = 0;
+  SysFile rps_cpus;
+  SysFile rps_flow_cnt;
+};
+
+enum class IrqRole { Input, Output, Shared, Legacy };
+const char* to_string(IrqRole r);
+
+struct QueueIrq {
+  unsigned irq = 0;
+  std::string name;  // as in /proc/interrupts
+  IrqRole role = IrqRole::Input;
+  int queue = -1;    // for Input/Output
+  SysFile smp_affinity;
+  SysFile effective_affinity;
+};
+
+enum class NicRole {
+  Tunable,  // a device with queues of its own (virtio_net, or a driver named with --driver)
+  Upper,    // bond, bridge, team, vlan, macvlan: its lower devices are tuned instead
+  Other,    // left alone: another driver, loopback, a virtual device
+};
+const char* to_string(NicRole r);
+
+struct Nic {
+  std::string name;
+  std::string driver;       // "virtio_net", "veth", ... ("" for virtual devices without one)
+  std::string kind;         // for upper devices: bond, bridge, team, vlan, macvlan, ...
+  NicRole role = NicRole::Other;
+  std::string why;          // why this role
+  std::string device_path;  // the netdev's canonical sysfs directory
+  std::string virtio_device;  // "virtio2" for virtio_net NICs
+  std::vector<std::string> lowers;  // upper devices: the devices below
+  std::optional<Channels> channels;
+  std::string channels_error;  // why channels are unknown
+  std::vector<TxQueue> tx;
+  std::vector<RxQueue> rx;
+  std::vector<QueueIrq> irqs;
+};
+
+struct Sysctl {
+  std::string name;  // "net.core.netdev_budget"
+  SysFile file;
+};
+
+struct Facts {
+  KernelRelease kernel;
+  DriverBehaviour behaviour = DriverBehaviour::DriverStripes;
+  std::string behaviour_evidence;
+  CpuFacts cpus;
+  std::vector<Nic> nics;  // sorted by name
+  std::vector<Sysctl> sysctls;
+  bool irqbalance_running = false;
+  unsigned softnet_columns = 0;  // 0 when unreadable
+
+  const Nic* find_nic(const std::string& name) const;
+  const Sysctl* find_sysctl(const std::string& name) const;
+};
+
+}  // namespace gn

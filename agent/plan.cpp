@@ -1,0 +1,425 @@
+#include "plan.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "probe.h"
+
+namespace gn {
+
+const char* to_string(SettingKind k) {
+  switch (k) {
+    case SettingKind::Channels: return "channels";
+    case SettingKind::RpsCpus: return "rps_cpus";
+    case SettingKind::RpsFlowCnt: return "rps_flow_cnt";
+    case SettingKind::Xps: return "xps_cpus";
+    case SettingKind::IrqAffinity: return "irq_affinity";
+    case SettingKind::Sysctl: return "sysctl";
+  }
+  return "?";
+}
+
+const char* to_string(Action a) {
+  switch (a) {
+    case Action::Write: return "write";
+    case Action::Keep: return "keep";
+    case Action::Skip: return "skip";
+  }
+  return "?";
+}
+
+unsigned Plan::count(Action a) const {
+  return static_cast<unsigned>(std::count_if(settings.begin(), settings.end(),
+                                             [a](const Setting& s) { return s.action == a; }));
+}
+
+namespace {
+
+// Cuts `order` into nq contiguous blocks of the driver's sizes (wrapping when nq > CPUs).
+std::vector<CpuSet> cut_blocks(const std::vector<unsigned>& order, unsigned nq) {
+  std::vector<CpuSet> blocks(nq);
+  const unsigned n = static_cast<unsigned>(order.size());
+  if (n == 0) return blocks;
+  if (nq >= n) {
+    for (unsigned q = 0; q < nq; ++q) blocks[q].add(order[q % n]);
+    return blocks;
+  }
+  unsigned pos = 0;
+  for (unsigned q = 0; q < nq; ++q) {
+    const unsigned size = n / nq + (q < n % nq ? 1 : 0);
+    for (unsigned i = 0; i < size; ++i) blocks[q].add(order[pos++]);
+  }
+  return blocks;
+}
+
+}  // namespace
+
+std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsigned nq) {
+  if (nq == 0) return {};
+  // Per node, usable CPUs ordered core by core (SMT siblings next to each other).
+  std::vector<std::vector<unsigned>> per_node;
+  CpuSet placed;
+  for (const auto& node : cpus.nodes) {
+    std::vector<unsigned> order;
+    for (const auto& core : cpus.cores) {
+      const CpuSet mine = core & usable & node;
+      if (mine.empty() || !node.has(core.cpus().front())) continue;
+      for (unsigned c : mine.cpus()) order.push_back(c);
+      placed = placed | mine;
+    }
+    // CPUs of the node that no core lists (a partial topology) keep their numeric order.
+    for (unsigned c : ((node & usable) - placed).cpus()) order.push_back(c);
+    placed = placed | (node & usable);
+    if (!order.empty()) per_node.push_back(std::move(order));
+  }
+  // Usable CPUs in no node (no NUMA information for them) form one more group.
+  std::vector<unsigned> rest;
+  for (unsigned c : (usable - placed).cpus()) rest.push_back(c);
+  if (!rest.empty()) per_node.push_back(std::move(rest));
+
+  unsigned ncpu = 0;
+  for (const auto& o : per_node) ncpu += static_cast<unsigned>(o.size());
+  if (per_node.size() <= 1 || nq < per_node.size() || nq >= ncpu) {
+    std::vector<unsigned> order;
+    for (const auto& o : per_node) order.insert(order.end(), o.begin(), o.end());
+    return cut_blocks(order, nq);
+  }
+  // Whole queues per node, in proportion to its CPUs: one each, then the next queue to the
+  // node with the most CPUs per queue (the lower node on a tie).
+  std::vector<unsigned> share(per_node.size(), 1);
+  for (unsigned left = nq - static_cast<unsigned>(per_node.size()); left > 0; --left) {
+    size_t best = 0;
+    for (size_t i = 1; i < per_node.size(); ++i)
+      if (per_node[i].size() * share[best] > per_node[best].size() * share[i]) best = i;
+    ++share[best];
+  }
+  std::vector<CpuSet> blocks;
+  for (size_t i = 0; i < per_node.size(); ++i) {
+    auto b = cut_blocks(per_node[i], share[i]);
+    blocks.insert(blocks.end(), b.begin(), b.end());
+  }
+  return blocks;
+}
+
+std::vector<std::string> selected_nics(const Facts& facts, const Policy& policy) {
+  std::set<std::string> out;
+  std::function<void(const std::string&, int)> add = [&](const std::string& name, int depth) {
+    const Nic* n = facts.find_nic(name);
+    if (n == nullptr || depth > 8) return;
+    if (n->role == NicRole::Upper) {
+      for (const auto& l : n->lowers) add(l, depth + 1);
+      return;
+    }
+    out.insert(name);
+  };
+  if (policy.interfaces.empty()) {
+    for (const auto& n : facts.nics)
+      if (n.role == NicRole::Tunable) out.insert(n.name);
+  } else {
+    for (const auto& name : policy.interfaces) add(name, 0);
+  }
+  for (const auto& x : policy.exclude) out.erase(x);
+  return {out.begin(), out.end()};
+}
+
+namespace {
+
+unsigned round_up_pow2(unsigned v) {
+  unsigned p = 1;
+  while (p < v && p < (1u << 30)) p <<= 1;
+  return p;
+}
+
+std::string read_error_reason(const SysFile& f) {
+  if (f.error == ENOENT) return "not present on this kernel";
+  return std::string("unreadable: ") + std::strerror(f.error);
+}
+
+class Planner {
+ public:
+  Planner(const Facts& f, const Policy& p) : facts_(f), policy_(p), usable_(f.cpus.usable()) {}
+
+  Plan run() {
+    if (usable_.empty()) {
+      plan_.notes.push_back("every online CPU is isolated: masks use all online CPUs instead");
+      usable_ = facts_.cpus.online;
+    } else if (usable_ != facts_.cpus.online) {
+      plan_.notes.push_back("isolated CPUs " + format_cpulist(facts_.cpus.online - usable_) +
+                            " are left out of every mask");
+    }
+    if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue)
+      plan_.notes.push_back("XPS is not applicable: " + facts_.behaviour_evidence);
+    if (facts_.irqbalance_running && policy_.irq_affinity)
+      plan_.notes.push_back("irqbalance is running: IRQ affinity is left to it");
+    if (policy_.profile == Profile::Observe)
+      plan_.notes.push_back("profile observe: nothing is written; the plan shows what balanced would do");
+
+    const auto chosen = selected_nics(facts_, policy_);
+    summarise_unchosen(chosen);
+    for (const auto& name : chosen) plan_nic(*facts_.find_nic(name));
+    plan_sysctls();
+    std::sort(plan_.nics.begin(), plan_.nics.end(),
+              [](const NicSummary& a, const NicSummary& b) { return a.name < b.name; });
+    if (policy_.profile == Profile::Observe)
+      for (auto& s : plan_.settings)
+        if (s.action == Action::Write) {
+          s.action = Action::Skip;
+          s.reason = "observe profile: not written (" + s.reason + ")";
+        }
+    return std::move(plan_);
+  }
+
+ private:
+  void summarise_unchosen(const std::vector<std::string>& chosen) {
+    for (const auto& n : facts_.nics) {
+      if (std::binary_search(chosen.begin(), chosen.end(), n.name)) continue;
+      std::string detail = n.why;
+      if (n.role == NicRole::Upper && !n.lowers.empty()) {
+        detail = (n.kind.empty() ? std::string("upper device") : n.kind) + " over ";
+        for (size_t i = 0; i < n.lowers.size(); ++i) detail += (i ? ", " : "") + n.lowers[i];
+        detail += ": the lower devices are tuned, never the upper one";
+      } else if (n.role == NicRole::Tunable) {
+        detail = policy_.exclude.count(n.name) ? "excluded by configuration" : "not selected";
+      }
+      plan_.nics.push_back({n.name, to_string(n.role), n.driver, detail,
+                            static_cast<unsigned>(n.tx.size()), static_cast<unsigned>(n.tx.size()), 0});
+    }
+  }
+
+  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string target, std::string current,
+               std::string desired, Action action, std::string reason) {
+    Setting s;
+    s.kind = kind;
+    s.nic = nic ? nic->name : "";
+    s.queue = queue;
+    s.target = std::move(target);
+    s.current = std::move(current);
+    s.desired = std::move(desired);
+    s.action = action;
+    s.reason = std::move(reason);
+    plan_.settings.push_back(std::move(s));
+    return plan_.settings.back();
+  }
+
+  std::string mask(const CpuSet& s) const { return format_cpumask(s, facts_.cpus.nr_cpu_ids); }
+
+  // Write unless the current text parses to the same CPU set.
+  Action mask_action(const SysFile& f, const CpuSet& want) const {
+    if (!f.readable()) return Action::Write;
+    auto cur = parse_cpumask(*f.text);
+    return cur && *cur == want ? Action::Keep : Action::Write;
+  }
+
+  void plan_nic(const Nic& n) {
+    NicSummary sum{n.name, to_string(n.role), n.driver, n.why, static_cast<unsigned>(n.tx.size()),
+                   static_cast<unsigned>(n.tx.size()), 0};
+    if (n.role != NicRole::Tunable) {
+      plan_.nics.push_back(sum);
+      return;
+    }
+    const unsigned ncpu = usable_.count();
+    // Channels.
+    unsigned ntx = static_cast<unsigned>(n.tx.size()), nrx = static_cast<unsigned>(n.rx.size());
+    const std::string ch_target = "ethtool:" + n.name + ":channels";
+    if (!n.channels) {
+      add(SettingKind::Channels, &n, -1, ch_target, "", "", Action::Skip,
+          "channels unknown: " + n.channels_error);
+    } else {
+      const Channels& c = *n.channels;
+      Channels want = c;
+      const auto target_count = [&](uint32_t max) {
+        unsigned v = std::min<unsigned>(max, ncpu);
+        if (policy_.channel_cap) v = std::min(v, *policy_.channel_cap);
+        return std::max(v, 1u);
+      };
+      std::string why;
+      if (c.combined_kind()) {
+        want.combined = target_count(c.max_combined);
+        sum.queues_max = c.max_combined;
+        why = "min(max " + std::to_string(c.max_combined) + ", usable CPUs " + std::to_string(ncpu) + ")";
+      } else {
+        want.rx = c.max_rx ? target_count(c.max_rx) : c.rx;
+        want.tx = c.max_tx ? target_count(c.max_tx) : c.tx;
+        sum.queues_max = c.max_tx;
+        why = "min(max rx " + std::to_string(c.max_rx) + "/tx " + std::to_string(c.max_tx) +
+              ", usable CPUs " + std::to_string(ncpu) + ")";
+      }
+      if (policy_.channel_cap) why += ", capped at " + std::to_string(*policy_.channel_cap);
+      const bool single = c.combined_kind() ? c.max_combined <= 1 : (c.max_rx <= 1 && c.max_tx <= 1);
+      if (!policy_.channels) {
+        add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), "", Action::Skip,
+            "turned off by configuration (channels = off)");
+      } else if (single) {
+        add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), channels_setting_text(c),
+            Action::Skip, "single queue: the host offers one queue pair (give the NIC queues=N, mq=on on the host)");
+      } else {
+        const bool same = want == c;
+        add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), channels_setting_text(want),
+            same ? Action::Keep : Action::Write, why);
+        ntx = want.combined + want.tx;
+        nrx = want.combined + want.rx;
+      }
+    }
+    sum.queues_planned = ntx;
+    plan_.nics.push_back(sum);
+
+    const auto blocks = stripe_cpus(facts_.cpus, usable_, ntx);
+    const std::string qdir = paths::kNetClass + "/" + n.name + "/queues/";
+    plan_rps(n, nrx, blocks, qdir);
+    plan_xps(n, ntx, blocks, qdir);
+    plan_irqs(n, ntx, blocks);
+  }
+
+  const TxQueue* tx_queue(const Nic& n, unsigned q) const {
+    for (const auto& t : n.tx)
+      if (t.index == q) return &t;
+    return nullptr;
+  }
+  const RxQueue* rx_queue(const Nic& n, unsigned q) const {
+    for (const auto& r : n.rx)
+      if (r.index == q) return &r;
+    return nullptr;
+  }
+
+  void plan_rps(const Nic& n, unsigned nrx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
+    const unsigned ncpu = usable_.count();
+    const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu);
+    const bool off = policy_.rps == RpsMode::Off;
+    std::string why_not;
+    if (!on && !off) why_not = "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) + " usable CPUs (rps = auto)";
+    const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
+    for (unsigned q = 0; q < nrx; ++q) {
+      const RxQueue* r = rx_queue(n, q);
+      const std::string base = qdir + "rx-" + std::to_string(q);
+      const SysFile cpus = r ? r->rps_cpus : SysFile{base + "/rps_cpus", std::nullopt, ENOENT};
+      const SysFile cnt = r ? r->rps_flow_cnt : SysFile{base + "/rps_flow_cnt", std::nullopt, ENOENT};
+      const std::string cur_cpus = cpus.text.value_or(""), cur_cnt = cnt.text.value_or("");
+      if (r && !cpus.readable()) {
+        add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", "", "", Action::Skip,
+            "RPS " + read_error_reason(cpus) + " (CONFIG_RPS?)");
+        continue;
+      }
+      if (!on && !off) {
+        add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", cur_cpus, "", Action::Skip, why_not);
+        continue;
+      }
+      CpuSet want;
+      std::string why = "rps = off";
+      if (on) {
+        // The usable CPUs of the NUMA node this queue's block lives on.
+        const CpuSet& block = blocks.empty() ? usable_ : blocks[q % blocks.size()];
+        want = usable_;
+        for (const auto& node : facts_.cpus.nodes)
+          if (!block.empty() && node.has(block.cpus().front()) && !(node & usable_).empty()) want = node & usable_;
+        why = facts_.cpus.nodes.size() > 1 ? "usable CPUs of the queue's NUMA node" : "all usable CPUs";
+        why += policy_.rps == RpsMode::On ? " (rps = on)" : " (fewer rx queues than CPUs)";
+      }
+      add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", cur_cpus, mask(want),
+          mask_action(cpus, want), why);
+      const unsigned want_cnt = on ? flows : 0;
+      const bool same = cnt.readable() && cur_cnt == std::to_string(want_cnt);
+      add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), base + "/rps_flow_cnt", cur_cnt,
+          std::to_string(want_cnt), same ? Action::Keep : Action::Write,
+          on ? "rps_sock_flow_entries " + std::to_string(policy_.rps_sock_flow_entries) + " / " +
+                   std::to_string(nrx) + " queues, a power of two"
+             : "rps = off");
+    }
+    if (on) rfs_wanted_ = true;
+  }
+
+  void plan_xps(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
+    for (unsigned q = 0; q < ntx; ++q) {
+      const TxQueue* t = tx_queue(n, q);
+      const std::string target = qdir + "tx-" + std::to_string(q) + "/xps_cpus";
+      const std::string cur = t ? t->xps_cpus.text.value_or("") : "";
+      const auto skip = [&](const std::string& why) {
+        add(SettingKind::Xps, &n, static_cast<int>(q), target, cur, "", Action::Skip, why);
+      };
+      if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue) {
+        skip("not applicable: the driver picks the tx queue itself");
+      } else if (!policy_.xps) {
+        skip("turned off by configuration (xps = off)");
+      } else if (ntx == 1) {
+        skip("one tx queue: every CPU uses it (the kernel refuses xps_cpus here)");
+      } else if (t && !t->xps_cpus.readable()) {
+        skip("XPS " + read_error_reason(t->xps_cpus) + " (CONFIG_XPS?)");
+      } else {
+        std::string why = "CPUs " + format_cpulist(blocks[q]) + ": contiguous block " + std::to_string(q + 1) +
+                          " of " + std::to_string(ntx);
+        if (!t) why += " (the queue appears when channels change)";
+        add(SettingKind::Xps, &n, static_cast<int>(q), target, cur, mask(blocks[q]),
+            t ? mask_action(t->xps_cpus, blocks[q]) : Action::Write, why);
+      }
+    }
+  }
+
+  void plan_irqs(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks) {
+    for (const auto& irq : n.irqs) {
+      const std::string target = paths::kIrqDir + "/" + std::to_string(irq.irq) + "/smp_affinity";
+      const std::string cur = irq.smp_affinity.text.value_or("");
+      const int q = irq.queue;
+      const auto skip = [&](const std::string& why) {
+        Setting& s = add(SettingKind::IrqAffinity, &n, q, target, cur, "", Action::Skip, why);
+        s.irq = irq.irq;
+      };
+      if (irq.role == IrqRole::Shared || irq.role == IrqRole::Legacy) {
+        skip(irq.name + " serves every queue: left alone");
+      } else if (q < 0 || static_cast<unsigned>(q) >= ntx) {
+        continue;  // a queue pair beyond the planned count: unused
+      } else if (!policy_.irq_affinity) {
+        skip("turned off by configuration (irq-affinity = off)");
+      } else if (facts_.irqbalance_running) {
+        skip("irqbalance is running and moves IRQs every 10 s (ban these IRQs in irqbalance, or stop it)");
+      } else if (!irq.smp_affinity.readable()) {
+        skip("smp_affinity " + read_error_reason(irq.smp_affinity));
+      } else {
+        const CpuSet& want = blocks[static_cast<unsigned>(q)];
+        Setting& s = add(SettingKind::IrqAffinity, &n, q, target, cur, mask(want), mask_action(irq.smp_affinity, want),
+                         irq.name + " follows queue " + std::to_string(q) + "'s XPS block (CPUs " +
+                             format_cpulist(want) + ")");
+        s.irq = irq.irq;
+      }
+    }
+  }
+
+  void plan_sysctls() {
+    auto want = profile_sysctls(policy_.profile == Profile::Observe ? Profile::Balanced : policy_.profile);
+    for (const auto& [name, value] : policy_.sysctl_overrides) want[name] = value;
+    if (rfs_wanted_) want["net.core.rps_sock_flow_entries"] = policy_.rps_sock_flow_entries;
+    for (const auto& [name, value] : want) {
+      const Sysctl* s = facts_.find_sysctl(name);
+      const std::string rel = sysctl_path(name);
+      if (s == nullptr || !s->file.readable()) {
+        add(SettingKind::Sysctl, nullptr, -1, rel, "", std::to_string(value), Action::Skip,
+            name + " is not available on this kernel");
+        continue;
+      }
+      if (!policy_.sysctls) {
+        add(SettingKind::Sysctl, nullptr, -1, rel, *s->file.text, std::to_string(value), Action::Skip,
+            "turned off by configuration (sysctls = off)");
+        continue;
+      }
+      const bool same = *s->file.text == std::to_string(value);
+      std::string why = policy_.sysctl_overrides.count(name) ? "set by configuration"
+                        : name == "net.core.rps_sock_flow_entries" ? "RFS flow table for RPS"
+                                                                    : std::string("profile ") + to_string(policy_.profile);
+      add(SettingKind::Sysctl, nullptr, -1, rel, *s->file.text, std::to_string(value),
+          same ? Action::Keep : Action::Write, why);
+    }
+  }
+
+  const Facts& facts_;
+  const Policy& policy_;
+  CpuSet usable_;
+  Plan plan_;
+  bool rfs_wanted_ = false;
+};
+
+}  // namespace
+
+Plan make_plan(const Facts& facts, const Policy& policy) { return Planner(facts, policy).run(); }
+
+}  // namespace gn

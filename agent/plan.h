@@ -1,0 +1,67 @@
+// Plan: a pure function of Facts and Policy. Same input, same plan, byte for byte.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cpuset.h"
+#include "facts.h"
+#include "policy.h"
+
+namespace gn {
+
+enum class SettingKind { Channels, RpsCpus, RpsFlowCnt, Xps, IrqAffinity, Sysctl };
+const char* to_string(SettingKind k);
+
+enum class Action {
+  Write,  // differs from the wanted value: apply writes it
+  Keep,   // already holds the wanted value
+  Skip,   // not applicable or left alone; `reason` says why
+};
+const char* to_string(Action a);
+
+struct Setting {
+  SettingKind kind = SettingKind::Sysctl;
+  std::string nic;     // "" for global sysctls
+  int queue = -1;      // queue index, or -1
+  unsigned irq = 0;    // for IrqAffinity
+  std::string target;  // relative kernel path ("sys/class/net/eth0/queues/tx-0/xps_cpus"),
+                       // or "ethtool:NIC:channels" for channels
+  std::string current;  // as read ("" when absent)
+  std::string desired;  // as it will be written ("" for Skip without a value)
+  Action action = Action::Skip;
+  std::string reason;
+};
+
+// What the plan says of a NIC as a whole (tuned, left alone, upper device and why).
+struct NicSummary {
+  std::string name;
+  std::string role;    // tunable / upper / other
+  std::string driver;
+  std::string detail;  // why, in words
+  unsigned queues_current = 0;
+  unsigned queues_planned = 0;
+  unsigned queues_max = 0;
+};
+
+struct Plan {
+  std::vector<NicSummary> nics;
+  std::vector<Setting> settings;  // in apply order: per NIC channels, RPS/RFS, XPS, IRQs; then sysctls
+  std::vector<std::string> notes;
+
+  unsigned count(Action a) const;
+};
+
+// Contiguous CPU blocks for nq transmit queues, as the >= 4.19 driver stripes them (ncpu/nq
+// each, the first ncpu%nq one more), over CPUs ordered by NUMA node then SMT core, with NUMA
+// nodes given whole queues in proportion to their CPUs when there are enough queues; when
+// there are more queues than CPUs, queue q gets the (q mod ncpu)-th CPU.
+std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsigned nq);
+
+// The NICs a policy selects: named ones (upper devices replaced by their lower devices,
+// recursively), or every tunable NIC; excluded ones removed. Sorted, unique.
+std::vector<std::string> selected_nics(const Facts& facts, const Policy& policy);
+
+Plan make_plan(const Facts& facts, const Policy& policy);
+
+}  // namespace gn

@@ -1,0 +1,107 @@
+#include "plan_render.h"
+
+#include <iomanip>
+
+namespace gn {
+
+std::string display_target(const std::string& target) {
+  if (target.rfind("ethtool:", 0) == 0) {
+    const std::string rest = target.substr(8);
+    const auto colon = rest.find(':');
+    return rest.substr(0, colon) + " " + rest.substr(colon + 1);
+  }
+  return "/" + target;
+}
+
+nlohmann::json facts_summary_json(const Facts& f) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : f.cpus.nodes) nodes.push_back(format_cpulist(n));
+  return {
+      {"kernel", {{"release", f.kernel.text},
+                  {"driver_behaviour", to_string(f.behaviour)},
+                  {"evidence", f.behaviour_evidence}}},
+      {"cpus", {{"nr_cpu_ids", f.cpus.nr_cpu_ids},
+                {"online", format_cpulist(f.cpus.online)},
+                {"isolated", format_cpulist(f.cpus.isolated | f.cpus.nohz_full)},
+                {"usable", format_cpulist(f.cpus.usable())},
+                {"numa_nodes", nodes},
+                {"smt_cores", f.cpus.cores.size()}}},
+      {"irqbalance_running", f.irqbalance_running},
+  };
+}
+
+nlohmann::json setting_json(const Setting& s) {
+  nlohmann::json j = {{"kind", to_string(s.kind)},      {"nic", s.nic},
+                      {"target", display_target(s.target)}, {"current", s.current},
+                      {"desired", s.desired},           {"action", to_string(s.action)},
+                      {"reason", s.reason}};
+  if (s.queue >= 0) j["queue"] = s.queue;
+  if (s.kind == SettingKind::IrqAffinity) j["irq"] = s.irq;
+  return j;
+}
+
+nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& plan) {
+  nlohmann::json j = facts_summary_json(facts);
+  j["schema_version"] = kSchemaVersion;
+  j["profile"] = to_string(policy.profile);
+  nlohmann::json nics = nlohmann::json::array();
+  for (const auto& n : plan.nics)
+    nics.push_back({{"name", n.name}, {"role", n.role}, {"driver", n.driver}, {"detail", n.detail},
+                    {"queues_current", n.queues_current}, {"queues_planned", n.queues_planned},
+                    {"queues_max", n.queues_max}});
+  j["nics"] = nics;
+  nlohmann::json settings = nlohmann::json::array();
+  for (const auto& s : plan.settings) settings.push_back(setting_json(s));
+  j["settings"] = settings;
+  j["notes"] = plan.notes;
+  j["summary"] = {{"write", plan.count(Action::Write)},
+                  {"keep", plan.count(Action::Keep)},
+                  {"skip", plan.count(Action::Skip)}};
+  return j;
+}
+
+namespace {
+std::string shorten(const std::string& s, size_t n) {
+  return s.size() <= n ? s : s.substr(0, n - 1) + "~";
+}
+
+// Masks read better as CPU lists ("0-2,18-19", "none") in a table; JSON keeps the kernel text.
+std::string for_people(const Setting& s, const std::string& value) {
+  if (value.empty()) return "-";
+  if (s.kind != SettingKind::Xps && s.kind != SettingKind::RpsCpus && s.kind != SettingKind::IrqAffinity)
+    return value;
+  auto m = parse_cpumask(value);
+  if (!m) return value;
+  return m->empty() ? "none" : format_cpulist(*m);
+}
+}  // namespace
+
+void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, const Plan& plan) {
+  out << "kernel " << f.kernel.text << ": " << to_string(f.behaviour) << " (" << f.behaviour_evidence << ")\n";
+  out << "CPUs: online " << format_cpulist(f.cpus.online) << ", usable " << format_cpulist(f.cpus.usable())
+      << ", " << f.cpus.nodes.size() << " NUMA node(s); profile " << to_string(policy.profile) << "\n\n";
+  out << std::left << std::setw(16) << "NIC" << std::setw(12) << "DRIVER" << std::setw(20) << "QUEUES"
+      << "DETAIL\n";
+  for (const auto& n : plan.nics) {
+    std::string q = std::to_string(n.queues_current);
+    if (n.role == "tunable") q += " -> " + std::to_string(n.queues_planned) + " (max " + std::to_string(n.queues_max) + ")";
+    out << std::setw(16) << n.name << std::setw(12) << (n.driver.empty() ? "-" : n.driver) << std::setw(20) << q
+        << n.detail << "\n";
+  }
+  out << "\n";
+  size_t tw = 6;
+  for (const auto& s : plan.settings) tw = std::max(tw, display_target(s.target).size());
+  tw = std::min<size_t>(tw, 56);
+  out << std::setw(7) << "ACTION" << std::setw(static_cast<int>(tw + 2)) << "TARGET" << std::setw(20) << "CURRENT"
+      << std::setw(20) << "DESIRED" << "REASON\n";
+  for (const auto& s : plan.settings) {
+    out << std::setw(7) << to_string(s.action) << std::setw(static_cast<int>(tw + 2))
+        << shorten(display_target(s.target), tw) << std::setw(20) << shorten(for_people(s, s.current), 19)
+        << std::setw(20) << shorten(for_people(s, s.desired), 19) << s.reason << "\n";
+  }
+  for (const auto& note : plan.notes) out << "note: " << note << "\n";
+  out << plan.count(Action::Write) << " to write, " << plan.count(Action::Keep) << " already as planned, "
+      << plan.count(Action::Skip) << " skipped\n";
+}
+
+}  // namespace gn

@@ -1,0 +1,23 @@
+// Renderers of a plan (with the facts it came from): a table for people, JSON for programs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "facts.h"
+#include "plan.h"
+#include "policy.h"
+
+namespace gn {
+
+inline constexpr int kSchemaVersion = 1;
+
+nlohmann::json facts_summary_json(const Facts& facts);
+nlohmann::json setting_json(const Setting& s);
+nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& plan);
+void render_plan_table(std::ostream& out, const Facts& facts, const Policy& policy, const Plan& plan);
+
+// "ethtool:eth0:channels" → "eth0 channels"; "sys/..." → "/sys/...".
+std::string display_target(const std::string& target);
+
+}  // namespace gn

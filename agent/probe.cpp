@@ -1,0 +1,355 @@
+#include "probe.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+
+#include "interrupts.h"
+#include "softnet.h"
+
+namespace gn {
+
+const std::vector<std::string>& known_sysctls() {
+  static const std::vector<std::string> names = {
+      "net.core.busy_poll",          "net.core.busy_read",          "net.core.dev_weight",
+      "net.core.netdev_budget",      "net.core.netdev_budget_usecs", "net.core.netdev_max_backlog",
+      "net.core.rps_sock_flow_entries"};
+  return names;
+}
+
+std::string sysctl_path(const std::string& name) {
+  std::string rel = "proc/sys/" + name;
+  std::replace(rel.begin() + 9, rel.end(), '.', '/');
+  return rel;
+}
+
+SysFile read_sysfile(const SysRoot& root, const std::string& rel) {
+  SysFile f;
+  f.path = rel;
+  auto text = root.read(rel);
+  if (text) f.text = std::string(trim(*text));
+  else f.error = text.error().code;
+  return f;
+}
+
+namespace {
+
+std::string basename_of(const std::string& p) {
+  const auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+bool is_number(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Reads a required CPU list; the error names the file.
+Result<CpuSet> read_cpulist(const SysRoot& root, const std::string& rel, bool required) {
+  auto text = root.read(rel);
+  if (!text) {
+    if (!required && text.error().code == ENOENT) return CpuSet{};
+    return text.error();
+  }
+  auto set = parse_cpulist(*text);
+  if (!set) return make_error(root.display(rel), set.error().message, "is this a Linux sysfs tree?");
+  return set;
+}
+
+Result<CpuFacts> probe_cpus(const SysRoot& root) {
+  CpuFacts c;
+  const std::string dir = paths::kCpuDir;
+  auto possible = read_cpulist(root, dir + "/possible", true);
+  if (!possible) return possible.error();
+  auto present = read_cpulist(root, dir + "/present", false);
+  if (!present) return present.error();
+  auto online = read_cpulist(root, dir + "/online", true);
+  if (!online) return online.error();
+  auto isolated = read_cpulist(root, dir + "/isolated", false);
+  if (!isolated) return isolated.error();
+  auto nohz = read_cpulist(root, dir + "/nohz_full", false);
+  if (!nohz) return nohz.error();
+  c.possible = *possible;
+  c.present = *present;
+  c.online = *online;
+  c.isolated = *isolated;
+  c.nohz_full = *nohz;
+  c.nr_cpu_ids = std::max(c.possible.end(), c.online.end());
+
+  // SMT siblings: each online CPU's thread_siblings_list (core_cpus_list is the same thing on 5.x+).
+  CpuSet seen;
+  for (unsigned cpu : c.online.cpus()) {
+    if (seen.has(cpu)) continue;
+    const std::string topo = dir + "/cpu" + std::to_string(cpu) + "/topology/thread_siblings_list";
+    auto sib = read_cpulist(root, topo, false);
+    if (!sib) return sib.error();
+    CpuSet core = (*sib & c.online) | CpuSet::of({cpu});
+    core = core - seen;
+    seen = seen | core;
+    c.cores.push_back(core);
+  }
+
+  // NUMA nodes: nodeN/cpulist; a kernel without NUMA has one node with every CPU.
+  auto nodes = root.list(paths::kNodeDir);
+  if (nodes) {
+    for (const auto& e : *nodes) {
+      if (e.name.rfind("node", 0) != 0 || !is_number(e.name.substr(4))) continue;
+      const unsigned id = static_cast<unsigned>(std::stoul(e.name.substr(4)));
+      auto cpus = read_cpulist(root, paths::kNodeDir + "/" + e.name + "/cpulist", true);
+      if (!cpus) return cpus.error();
+      if (c.nodes.size() <= id) c.nodes.resize(id + 1);
+      c.nodes[id] = *cpus & c.online;
+    }
+  }
+  if (c.nodes.empty()) c.nodes.push_back(c.online);
+  return c;
+}
+
+const std::set<std::string>& upper_kinds() {
+  static const std::set<std::string> k = {"bond", "bridge", "team", "vlan", "macvlan", "macvtap", "ipvlan", "vrf"};
+  return k;
+}
+
+// The kind of an upper device from uevent's DEVTYPE, or from the driver's name.
+std::string upper_kind(const SysRoot& root, const std::string& nic, const std::string& driver) {
+  auto uevent = root.read(paths::kNetClass + "/" + nic + "/uevent");
+  if (uevent) {
+    const auto pos = uevent->find("DEVTYPE=");
+    if (pos != std::string::npos) {
+      const auto end = uevent->find('\n', pos);
+      const std::string t = uevent->substr(pos + 8, end == std::string::npos ? end : end - pos - 8);
+      if (upper_kinds().count(t)) return t;
+    }
+  }
+  if (driver == "bonding") return "bond";
+  if (driver == "bridge") return "bridge";
+  if (driver == "team") return "team";
+  if (driver == "802.1Q VLAN Support") return "vlan";
+  if (driver == "macvlan") return "macvlan";
+  return {};
+}
+
+Result<void> probe_queues(const SysRoot& root, Nic& n) {
+  const std::string qdir = paths::kNetClass + "/" + n.name + "/queues";
+  auto entries = root.list(qdir);
+  if (!entries) return entries.error();
+  for (const auto& e : *entries) {
+    const bool tx = e.name.rfind("tx-", 0) == 0, rx = e.name.rfind("rx-", 0) == 0;
+    if ((!tx && !rx) || !is_number(e.name.substr(3))) continue;
+    const unsigned idx = static_cast<unsigned>(std::stoul(e.name.substr(3)));
+    const std::string q = qdir + "/" + e.name;
+    if (tx) {
+      TxQueue t;
+      t.index = idx;
+      t.xps_cpus = read_sysfile(root, q + "/xps_cpus");
+      auto files = root.list(q);
+      if (files)
+        t.has_xps_rxqs = std::any_of(files->begin(), files->end(), [](const DirEntry& f) { return f.name == "xps_rxqs"; });
+      n.tx.push_back(std::move(t));
+    } else {
+      RxQueue r;
+      r.index = idx;
+      r.rps_cpus = read_sysfile(root, q + "/rps_cpus");
+      r.rps_flow_cnt = read_sysfile(root, q + "/rps_flow_cnt");
+      n.rx.push_back(std::move(r));
+    }
+  }
+  std::sort(n.tx.begin(), n.tx.end(), [](const TxQueue& a, const TxQueue& b) { return a.index < b.index; });
+  std::sort(n.rx.begin(), n.rx.end(), [](const RxQueue& a, const RxQueue& b) { return a.index < b.index; });
+  return {};
+}
+
+void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n) {
+  if (n.virtio_device.empty()) return;
+  for (const auto& l : lines) {
+    for (const auto& name : l.names) {
+      auto v = parse_virtio_irq_name(name);
+      if (!v || v->device != n.virtio_device) continue;
+      QueueIrq q;
+      q.irq = l.irq;
+      q.name = name;
+      switch (v->kind) {
+        case VirtioIrqKind::Input: q.role = IrqRole::Input; break;
+        case VirtioIrqKind::Output: q.role = IrqRole::Output; break;
+        case VirtioIrqKind::Shared: q.role = IrqRole::Shared; break;
+        case VirtioIrqKind::Legacy: q.role = IrqRole::Legacy; break;
+        default: continue;
+      }
+      q.queue = v->queue;
+      const std::string dir = paths::kIrqDir + "/" + std::to_string(l.irq);
+      q.smp_affinity = read_sysfile(root, dir + "/smp_affinity");
+      q.effective_affinity = read_sysfile(root, dir + "/effective_affinity");
+      n.irqs.push_back(std::move(q));
+    }
+  }
+}
+
+Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts,
+                      const std::string& name) {
+  Nic n;
+  n.name = name;
+  const std::string base = paths::kNetClass + "/" + name;
+  auto canonical = root.resolve(base);
+  if (!canonical) return canonical.error();
+  n.device_path = *canonical;
+
+  // The bus driver's link names real devices' drivers; virtual ones (veth, bond) have no device.
+  if (auto link = root.readlink(base + "/device/driver")) {
+    n.driver = basename_of(*link);
+  } else if (auto drv = ethtool.driver(name)) {
+    n.driver = *drv;
+  }
+  if (n.driver == "virtio_net") {
+    if (auto dev = root.resolve(base + "/device")) n.virtio_device = basename_of(*dev);
+  }
+
+  // Lower devices: lower_* links (3.11+), else a bond's slave list or a bridge's brif/.
+  if (auto entries = root.list(base)) {
+    for (const auto& e : *entries)
+      if (e.name.rfind("lower_", 0) == 0) n.lowers.push_back(e.name.substr(6));
+  }
+  if (n.lowers.empty()) {
+    if (auto slaves = root.read(base + "/bonding/slaves")) {
+      std::string s;
+      for (char ch : *slaves + " ") {
+        if (ch == ' ' || ch == '\n') {
+          if (!s.empty()) n.lowers.push_back(s);
+          s.clear();
+        } else {
+          s += ch;
+        }
+      }
+    } else if (auto brif = root.list(base + "/brif")) {
+      for (const auto& e : *brif) n.lowers.push_back(e.name);
+    }
+  }
+  std::sort(n.lowers.begin(), n.lowers.end());
+  n.kind = upper_kind(root, name, n.driver);
+
+  if (!n.kind.empty() || !n.lowers.empty()) {
+    n.role = NicRole::Upper;
+    n.why = (n.kind.empty() ? std::string("upper device") : n.kind) + ": its lower devices are tuned instead";
+    return n;
+  }
+  if (opts.drivers.count(n.driver) == 0) {
+    n.role = NicRole::Other;
+    n.why = n.driver.empty() ? "no driver (virtual device)"
+                             : "driver " + n.driver + " is not tuned (add --driver " + n.driver + " to tune it)";
+    if (name == "lo") n.why = "loopback";
+    return n;
+  }
+  n.role = NicRole::Tunable;
+  n.why = "driver " + n.driver;
+  auto ch = ethtool.channels(name);
+  if (ch) n.channels = *ch;
+  else n.channels_error = ch.error().text();
+  if (auto q = probe_queues(root, n); !q) return q.error();
+  return n;
+}
+
+XpsRxqsProbe probe_xps_rxqs(const SysRoot& root, const std::vector<std::string>& names) {
+  bool any_xps = false;
+  for (const auto& name : names) {
+    auto files = root.list(paths::kNetClass + "/" + name + "/queues/tx-0");
+    if (!files) continue;
+    for (const auto& f : *files) {
+      if (f.name == "xps_rxqs") return XpsRxqsProbe::Present;
+      if (f.name == "xps_cpus") any_xps = true;
+    }
+  }
+  return any_xps ? XpsRxqsProbe::Absent : XpsRxqsProbe::Unknown;
+}
+
+bool irqbalance_running(const SysRoot& root) {
+  auto entries = root.list(paths::kProc);
+  if (!entries) return false;
+  for (const auto& e : *entries) {
+    if (e.type != DirEntry::Type::Dir || !is_number(e.name)) continue;
+    auto comm = root.read(paths::kProc + "/" + e.name + "/comm");
+    if (comm && trim(*comm) == "irqbalance") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const Nic* Facts::find_nic(const std::string& name) const {
+  for (const auto& n : nics)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+const Sysctl* Facts::find_sysctl(const std::string& name) const {
+  for (const auto& s : sysctls)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const char* to_string(IrqRole r) {
+  switch (r) {
+    case IrqRole::Input: return "input";
+    case IrqRole::Output: return "output";
+    case IrqRole::Shared: return "shared";
+    case IrqRole::Legacy: return "legacy";
+  }
+  return "?";
+}
+
+const char* to_string(NicRole r) {
+  switch (r) {
+    case NicRole::Tunable: return "tunable";
+    case NicRole::Upper: return "upper";
+    case NicRole::Other: return "other";
+  }
+  return "?";
+}
+
+Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts) {
+  Facts f;
+  auto rel = root.read(paths::kOsRelease);
+  if (!rel) return rel.error();
+  auto k = parse_kernel_release(*rel);
+  if (!k) return make_error(root.display(paths::kOsRelease), k.error().message);
+  f.kernel = *k;
+
+  auto cpus = probe_cpus(root);
+  if (!cpus) return cpus.error();
+  f.cpus = std::move(*cpus);
+
+  std::vector<IrqLine> irq_lines;
+  if (auto text = root.read(paths::kInterrupts)) {
+    auto lines = parse_interrupts(*text);
+    if (!lines) return make_error(root.display(paths::kInterrupts), lines.error().message);
+    irq_lines = std::move(*lines);
+  }
+
+  auto entries = root.list(paths::kNetClass);
+  if (!entries) return entries.error();
+  std::vector<std::string> names;
+  for (const auto& e : *entries)
+    if (e.type == DirEntry::Type::Link || e.type == DirEntry::Type::Dir) names.push_back(e.name);
+  for (const auto& name : names) {
+    auto nic = probe_nic(root, ethtool, opts, name);
+    if (!nic) {
+      // A NIC that vanished while we looked is not a fact any more.
+      if (nic.error().code == ENOENT || nic.error().code == ENODEV) continue;
+      return nic.error();
+    }
+    attach_irqs(root, irq_lines, *nic);
+    f.nics.push_back(std::move(*nic));
+  }
+
+  const auto verdict = classify_driver(f.kernel, probe_xps_rxqs(root, names));
+  f.behaviour = verdict.behaviour;
+  f.behaviour_evidence = verdict.evidence;
+
+  for (const auto& name : known_sysctls()) f.sysctls.push_back({name, read_sysfile(root, sysctl_path(name))});
+  f.irqbalance_running = irqbalance_running(root);
+  if (auto text = root.read(paths::kSoftnetStat)) {
+    auto s = parse_softnet_stat(*text);
+    if (!s) return make_error(root.display(paths::kSoftnetStat), s.error().message);
+    f.softnet_columns = s->columns;
+  }
+  return f;
+}
+
+}  // namespace gn

@@ -1,0 +1,29 @@
+// Probe: reads the system (through SysRoot and EthtoolIo only) into Facts. Never writes.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "ethtool.h"
+#include "facts.h"
+#include "result.h"
+#include "sysroot.h"
+
+namespace gn {
+
+struct ProbeOptions {
+  // Drivers whose NICs are tuned; virtio_net unless told otherwise (--driver).
+  std::set<std::string> drivers{"virtio_net"};
+};
+
+// Sysctls the profiles may touch, as "net.core.NAME".
+const std::vector<std::string>& known_sysctls();
+// "net.core.netdev_budget" → "proc/sys/net/core/netdev_budget".
+std::string sysctl_path(const std::string& name);
+
+Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts);
+
+// Reads one kernel file into a SysFile (never fails: the failure is recorded in it).
+SysFile read_sysfile(const SysRoot& root, const std::string& rel);
+
+}  // namespace gn

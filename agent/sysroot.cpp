@@ -1,0 +1,211 @@
+#include "sysroot.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+namespace gn {
+
+namespace {
+std::vector<std::string> split_path(const std::string& p) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : p) {
+    if (c == '/') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::string join_path(const std::vector<std::string>& parts) {
+  std::string s;
+  for (const auto& p : parts) {
+    if (!s.empty()) s += '/';
+    s += p;
+  }
+  return s;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+SysRoot::SysRoot(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  if (root_.empty()) root_ = "/";
+  if (is_snapshot()) {
+    // Files that existed but could not be read when the snapshot was taken: "ERRNO PATH" lines.
+    auto text = read(paths::kSnapshotUnreadable);
+    if (text) {
+      std::istringstream in(*text);
+      int err = 0;
+      std::string path;
+      while (in >> err >> path) unreadable_[path] = err;
+    }
+  }
+}
+
+std::string SysRoot::host_path(const std::string& rel) const {
+  return root_ == "/" ? "/" + rel : root_ + "/" + rel;
+}
+
+std::string SysRoot::display(const std::string& rel) const { return host_path(rel); }
+
+Error SysRoot::sys_error(const std::string& rel, const std::string& what, int err) const {
+  return make_error(display(rel), what + ": " + std::strerror(err), {}, err);
+}
+
+Result<std::string> SysRoot::resolve_recorded(const std::string& rel) const {
+  if (recorder_ == nullptr) return rel;
+  return resolve(rel);
+}
+
+Result<std::string> SysRoot::resolve(const std::string& rel) const {
+  std::vector<std::string> todo = split_path(rel);
+  std::reverse(todo.begin(), todo.end());  // a stack: next component at the back
+  std::vector<std::string> done;
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string c = todo.back();
+    todo.pop_back();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    done.push_back(c);
+    const std::string cur = join_path(done);
+    struct stat st {};
+    if (::lstat(host_path(cur).c_str(), &st) != 0) {
+      // A missing tail is not an error here: the caller's open() reports it.
+      for (auto it = todo.rbegin(); it != todo.rend(); ++it) done.push_back(*it);
+      return join_path(done);
+    }
+    if (!S_ISLNK(st.st_mode)) continue;
+    if (++hops > 40) return sys_error(rel, "resolving links", ELOOP);
+    auto target = readlink(cur);
+    if (!target) return target.error();
+    done.pop_back();
+    if (!target->empty() && target->front() == '/') done.clear();
+    const auto parts = split_path(*target);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+  }
+  return join_path(done);
+}
+
+Result<std::string> SysRoot::read(const std::string& rel) const {
+  auto resolved = resolve_recorded(rel);
+  if (!resolved) return resolved.error();
+  if (!unreadable_.empty()) {
+    auto canonical = resolve(rel);
+    if (!canonical) return canonical.error();
+    if (auto it = unreadable_.find(*canonical); it != unreadable_.end())
+      return sys_error(rel, "reading", it->second);
+  }
+  Fd fd(::open(host_path(*resolved).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int err = errno;
+    if (recorder_ != nullptr) recorder_->unreadable(*resolved, err);
+    return sys_error(rel, "opening", err);
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      if (recorder_ != nullptr) recorder_->unreadable(*resolved, err);
+      return sys_error(rel, "reading", err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (recorder_ != nullptr) recorder_->file(*resolved, out);
+  return out;
+}
+
+Result<std::vector<DirEntry>> SysRoot::list(const std::string& rel) const {
+  auto resolved = resolve_recorded(rel);
+  if (!resolved) return resolved.error();
+  DIR* d = ::opendir(host_path(*resolved).c_str());
+  if (d == nullptr) return sys_error(rel, "listing", errno);
+  std::vector<DirEntry> out;
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    DirEntry de{name, DirEntry::Type::Other};
+    unsigned char t = e->d_type;
+    if (t == DT_UNKNOWN) {
+      struct stat st {};
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        t = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (t == DT_DIR) de.type = DirEntry::Type::Dir;
+    else if (t == DT_REG) de.type = DirEntry::Type::File;
+    else if (t == DT_LNK) de.type = DirEntry::Type::Link;
+    out.push_back(std::move(de));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  if (recorder_ != nullptr) recorder_->dir(*resolved, out);
+  return out;
+}
+
+Result<std::string> SysRoot::readlink(const std::string& rel) const {
+  // Resolve the parent only: the link itself is what is asked for.
+  std::string at = rel;
+  if (recorder_ != nullptr) {
+    const auto slash = rel.rfind('/');
+    if (slash != std::string::npos) {
+      auto parent = resolve(rel.substr(0, slash));
+      if (!parent) return parent.error();
+      at = *parent + rel.substr(slash);
+    }
+  }
+  char buf[4096];
+  const ssize_t n = ::readlink(host_path(at).c_str(), buf, sizeof buf - 1);
+  if (n < 0) return sys_error(rel, "reading link", errno);
+  std::string target(buf, static_cast<size_t>(n));
+  if (recorder_ != nullptr) recorder_->link(at, target);
+  return target;
+}
+
+bool SysRoot::exists(const std::string& rel) const {
+  struct stat st {};
+  return ::stat(host_path(rel).c_str(), &st) == 0;
+}
+
+Result<void> SysRoot::write(const std::string& rel, const std::string& text) const {
+  const int flags = O_WRONLY | O_CLOEXEC | (is_snapshot() ? O_TRUNC : 0);
+  Fd fd(::open(host_path(rel).c_str(), flags));
+  if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
+  const ssize_t n = ::write(fd.get(), text.data(), text.size());
+  if (n < 0) return sys_error(rel, "writing '" + text + "'", errno);
+  if (static_cast<size_t>(n) != text.size()) return sys_error(rel, "short write of '" + text + "'", EIO);
+  return {};
+}
+
+}  // namespace gn

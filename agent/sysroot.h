@@ -1,0 +1,80 @@
+// SysRoot: the one gateway to /sys, /proc and the agent's own state files. It owns the root
+// directory ("/" in production, a snapshot with --root DIR) and every path handed to it is
+// relative to that root ("sys/class/net"). No other code builds a /sys or /proc path.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace gn {
+
+// Relative paths of the kernel interfaces the agent uses, in one place.
+namespace paths {
+inline const std::string kNetClass = "sys/class/net";
+inline const std::string kCpuDir = "sys/devices/system/cpu";
+inline const std::string kNodeDir = "sys/devices/system/node";
+inline const std::string kOsRelease = "proc/sys/kernel/osrelease";
+inline const std::string kInterrupts = "proc/interrupts";
+inline const std::string kSoftnetStat = "proc/net/softnet_stat";
+inline const std::string kIrqDir = "proc/irq";
+inline const std::string kNetCoreSysctl = "proc/sys/net/core";
+inline const std::string kProc = "proc";
+// What a snapshot holds besides copies of kernel files (see docs/snapshot-format.md).
+inline const std::string kSnapshotDir = "guest-nettune-snapshot";
+inline const std::string kSnapshotEthtool = "guest-nettune-snapshot/ethtool";
+inline const std::string kSnapshotUnreadable = "guest-nettune-snapshot/unreadable";
+}  // namespace paths
+
+struct DirEntry {
+  enum class Type { File, Dir, Link, Other };
+  std::string name;
+  Type type = Type::Other;
+};
+
+// Told of everything the probe reads, so that `capture` can copy exactly that.
+class ReadRecorder {
+ public:
+  virtual ~ReadRecorder() = default;
+  virtual void file(const std::string& rel, const std::string& content) = 0;
+  virtual void unreadable(const std::string& rel, int err) = 0;
+  virtual void link(const std::string& rel, const std::string& target) = 0;
+  virtual void dir(const std::string& rel, const std::vector<DirEntry>& entries) = 0;
+};
+
+class SysRoot {
+ public:
+  explicit SysRoot(std::string root = "/");
+
+  const std::string& root() const { return root_; }
+  // True when the root is not "/": a snapshot, whose channels live in files.
+  bool is_snapshot() const { return root_ != "/"; }
+  // The path a user would recognise in a message: "/sys/..." or "ROOT/sys/...".
+  std::string display(const std::string& rel) const;
+  // The path to hand to the operating system.
+  std::string host_path(const std::string& rel) const;
+
+  Result<std::string> read(const std::string& rel) const;
+  // Entries sorted by name; "." and ".." left out.
+  Result<std::vector<DirEntry>> list(const std::string& rel) const;
+  Result<std::string> readlink(const std::string& rel) const;
+  // The path with every symbolic link resolved inside the root.
+  Result<std::string> resolve(const std::string& rel) const;
+  bool exists(const std::string& rel) const;
+  // One write() of the whole text, as `echo > file` does.
+  Result<void> write(const std::string& rel, const std::string& text) const;
+
+  void set_recorder(ReadRecorder* r) { recorder_ = r; }
+
+ private:
+  Result<std::string> resolve_recorded(const std::string& rel) const;
+  Error sys_error(const std::string& rel, const std::string& what, int err) const;
+
+  std::string root_;
+  ReadRecorder* recorder_ = nullptr;
+  std::map<std::string, int> unreadable_;  // snapshot: files that failed to read at capture
+};
+
+}  // namespace gn

@@ -1,0 +1,140 @@
+// The guest-nettune program as a user runs it: exit codes, one-line errors, help.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "fixture.h"
+#include "tempdir.h"
+
+namespace gn::test {
+namespace {
+
+struct Ran {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Ran run(const std::string& args) {
+  const std::string cmd = std::string(GN_AGENT_BIN) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  Ran r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override { named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir_.path()); }
+  std::string root() const { return "--root " + dir_.path(); }
+  TempDir dir_;
+};
+
+TEST_F(Cli, PlansASnapshot) {
+  const Ran r = run("plan " + root());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("combined 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/sys/class/net/eth0/queues/tx-3/xps_cpus"), std::string::npos) << r.out;
+  const Ran j = run("plan --json " + root());
+  ASSERT_EQ(j.code, 0) << j.out;
+  const auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["schema_version"], 1);
+  EXPECT_EQ(doc["kernel"]["driver_behaviour"], "xps-only-when-equal");
+  EXPECT_GT(doc["summary"]["write"].get<int>(), 0);
+}
+
+TEST_F(Cli, BadInputIsRefusedWithExitTwoAndOneLine) {
+  struct Case {
+    std::string args;
+    std::string says;
+  } cases[] = {
+      {"plan --interface nosuch " + root(), "no such interface"},
+      {"plan --interface ../eth0 " + root(), "contains '..'"},
+      {"plan --interface a/b " + root(), "contains '/'"},
+      {"plan --interface abcdefghijklmnop " + root(), "longer than 15 bytes"},
+      {"plan --profile fast " + root(), "unknown profile 'fast'"},
+      {"plan --channels 0 " + root(), "--channels '0'"},
+      {"plan --rps maybe " + root(), "--rps 'maybe'"},
+      {"plan --rps-flow-entries 1000 " + root(), "power of two"},
+      {"plan --netdev-budget 0 " + root(), "out of range"},
+      {"plan --frobnicate " + root(), "frobnicate"},
+      {"frob", "unknown command 'frob'"},
+  };
+  for (const auto& c : cases) {
+    const Ran r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
+  }
+}
+
+TEST_F(Cli, ConfigFileOverridesAndRefusesUnknownKeys) {
+  write_text(dir_ / "etc/guest-nettune/guest-nettune.conf", "profile = balanced\nchannels = 2\n");
+  const Ran r = run("plan --json " + root());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["profile"], "balanced");
+  bool saw = false;
+  for (const auto& s : doc["settings"])
+    if (s["kind"] == "channels") {
+      EXPECT_EQ(s["desired"], "combined 2");
+      saw = true;
+    }
+  EXPECT_TRUE(saw);
+  // The command line wins over the file.
+  const Ran cl = run("plan --json --profile latency " + root());
+  EXPECT_EQ(nlohmann::json::parse(cl.out)["profile"], "latency");
+
+  write_text(dir_ / "etc/guest-nettune/guest-nettune.conf", "colour = blue\n");
+  const Ran bad = run("plan " + root());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("guest-nettune.conf"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("colour"), std::string::npos) << bad.out;
+
+  write_text(dir_ / "etc/guest-nettune/guest-nettune.conf", "netdev-budget = -5\n");
+  const Ran range = run("plan " + root());
+  EXPECT_EQ(range.code, 2);
+  EXPECT_NE(range.out.find("out of range"), std::string::npos) << range.out;
+}
+
+TEST_F(Cli, MalformedKernelTextNamesTheFile) {
+  write_text(dir_ / "proc/interrupts", "garbage\n");
+  const Ran r = run("plan " + root());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find(dir_.path() + "/proc/interrupts"), std::string::npos) << r.out;
+  write_text(dir_ / "sys/devices/system/cpu/online", "0-x\n");
+  const Ran c = run("plan " + root());
+  EXPECT_EQ(c.code, 1);
+  EXPECT_NE(c.out.find("sys/devices/system/cpu/online"), std::string::npos) << c.out;
+}
+
+TEST_F(Cli, HelpAndVersion) {
+  const Ran top = run("--help");
+  EXPECT_EQ(top.code, 0);
+  for (const char* cmd : {"plan", "apply", "revert", "status", "capture", "Exit codes"})
+    EXPECT_NE(top.out.find(cmd), std::string::npos) << cmd;
+  const Ran plan = run("plan --help");
+  EXPECT_EQ(plan.code, 0);
+  EXPECT_NE(plan.out.find("--rps-flow-entries"), std::string::npos);
+  const Ran v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("guest-nettune "), std::string::npos);
+}
+
+TEST_F(Cli, CaptureThenPlan) {
+  TempDir out;
+  const Ran c = run("capture " + root() + " " + out.path() + "/snap");
+  ASSERT_EQ(c.code, 0) << c.out;
+  const Ran a = run("plan --json " + root());
+  const Ran b = run("plan --json --root " + out.path() + "/snap");
+  EXPECT_EQ(a.out, b.out);
+}
+
+}  // namespace
+}  // namespace gn::test

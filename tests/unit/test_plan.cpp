@@ -1,0 +1,312 @@
+// The planner over fixture snapshots: golden plans, and the properties every plan must have.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "fixture.h"
+#include "plan_helpers.h"
+#include "plan_render.h"
+#include "tempdir.h"
+
+namespace gn::test {
+namespace {
+
+struct Planned {
+  Facts facts;
+  Plan plan;
+};
+
+Planned plan_fixture(const std::string& name, const Policy& policy = {}) {
+  TempDir dir;
+  named_fixtures().at(name).write(dir.path());
+  Planned p{probe_snapshot(dir.path(), policy), {}};
+  p.plan = make_plan(p.facts, policy);
+  return p;
+}
+
+std::vector<const Setting*> of_kind(const Plan& plan, SettingKind k, const std::string& nic = "") {
+  std::vector<const Setting*> out;
+  for (const auto& s : plan.settings)
+    if (s.kind == k && (nic.empty() || s.nic == nic)) out.push_back(&s);
+  return out;
+}
+
+CpuSet mask_of(const std::string& text) {
+  auto m = parse_cpumask(text);
+  EXPECT_TRUE(m.ok()) << text;
+  return m ? *m : CpuSet{};
+}
+
+// Every usable CPU in exactly one planned XPS mask of the NIC; nothing else in any.
+void expect_partition(const Planned& p, const std::string& nic) {
+  const CpuSet usable = p.facts.cpus.usable();
+  CpuSet seen;
+  for (const Setting* s : of_kind(p.plan, SettingKind::Xps, nic)) {
+    ASSERT_FALSE(s->desired.empty()) << s->target << ": " << s->reason;
+    const CpuSet m = mask_of(s->desired);
+    EXPECT_TRUE((m & seen).empty()) << s->target << " repeats CPUs " << format_cpulist(m & seen);
+    EXPECT_EQ(m - usable, CpuSet{}) << s->target << " has unusable CPUs";
+    seen = seen | m;
+  }
+  EXPECT_EQ(seen, usable) << nic;
+}
+
+std::string golden_dir() { return std::string(GN_SOURCE_DIR) + "/tests/golden"; }
+
+class Golden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Golden, PlanMatchesTheReviewedFile) {
+  const std::string name = GetParam();
+  const Planned p = plan_fixture(name);
+  const nlohmann::json got = plan_json(p.facts, Policy{}, p.plan);
+  const std::string file = golden_dir() + "/" + name + ".json";
+  if (std::getenv("GN_UPDATE_GOLDEN") != nullptr) {
+    write_text(file, got.dump(2) + "\n");
+    GTEST_SKIP() << "regenerated " << file << ": review the diff before committing it";
+  }
+  ASSERT_TRUE(std::filesystem::exists(file)) << file << " is missing: run with GN_UPDATE_GOLDEN=1 and review it";
+  const nlohmann::json want = nlohmann::json::parse(read_text(file));
+  EXPECT_EQ(got, want) << "plan of " << name << " changed; diff:\n" << nlohmann::json::diff(want, got).dump(2);
+}
+
+std::vector<std::string> fixture_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, f] : named_fixtures()) names.push_back(name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(fixture_names()),
+                         [](const auto& param_info) {
+                           std::string s = param_info.param;
+                           for (char& c : s)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return s;
+                         });
+
+TEST(Plan, IsDeterministic) {
+  TempDir dir;
+  named_fixtures().at("numa-2x36").write(dir.path());
+  const Facts f = probe_snapshot(dir.path());
+  EXPECT_EQ(plan_json(f, {}, make_plan(f, {})).dump(), plan_json(f, {}, make_plan(f, {})).dump());
+}
+
+TEST(Plan, Rhel74DriverPicksQueue) {
+  const Planned p = plan_fixture("rhel7.4-combined-1-of-8");
+  EXPECT_EQ(p.facts.behaviour, DriverBehaviour::DriverSelectsQueue);
+  const auto ch = of_kind(p.plan, SettingKind::Channels);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0]->action, Action::Write);
+  EXPECT_EQ(ch[0]->current, "combined 1");
+  EXPECT_EQ(ch[0]->desired, "combined 8");
+  const auto xps = of_kind(p.plan, SettingKind::Xps);
+  ASSERT_EQ(xps.size(), 8u);
+  for (const Setting* s : xps) {
+    EXPECT_EQ(s->action, Action::Skip);
+    EXPECT_NE(s->reason.find("not applicable"), std::string::npos);
+  }
+  // No netdev_budget_usecs on this kernel: skipped and said so.
+  for (const Setting* s : of_kind(p.plan, SettingKind::Sysctl))
+    if (s->target.find("netdev_budget_usecs") != std::string::npos) {
+      EXPECT_EQ(s->action, Action::Skip);
+      EXPECT_NE(s->reason.find("not available"), std::string::npos);
+    }
+}
+
+TEST(Plan, Rhel80NineCpusFourQueues) {
+  const Planned p = plan_fixture("rhel8.0-9vcpu-4-queues");
+  EXPECT_EQ(p.facts.behaviour, DriverBehaviour::XpsOnlyWhenEqual);
+  const auto xps = of_kind(p.plan, SettingKind::Xps);
+  ASSERT_EQ(xps.size(), 4u);
+  const char* blocks[] = {"0-2", "3-4", "5-6", "7-8"};
+  for (size_t q = 0; q < 4; ++q) {
+    EXPECT_EQ(xps[q]->action, Action::Write);
+    EXPECT_EQ(format_cpulist(mask_of(xps[q]->desired)), blocks[q]);
+    EXPECT_EQ(xps[q]->desired.size(), 3u) << "9 CPUs print as 3 hex digits";
+  }
+  expect_partition(p, "eth0");
+  // IRQ pairs follow their queue's block.
+  for (const Setting* s : of_kind(p.plan, SettingKind::IrqAffinity))
+    EXPECT_EQ(format_cpulist(mask_of(s->desired)), blocks[s->queue]) << s->target;
+  // Fewer queues than CPUs: RPS over every CPU, RFS table sized.
+  const auto rps = of_kind(p.plan, SettingKind::RpsCpus);
+  ASSERT_EQ(rps.size(), 4u);
+  EXPECT_EQ(format_cpulist(mask_of(rps[0]->desired)), "0-8");
+  const auto cnt = of_kind(p.plan, SettingKind::RpsFlowCnt);
+  EXPECT_EQ(cnt[0]->desired, "8192");
+}
+
+TEST(Plan, AlreadyStripedKernelNeedsNoWrites) {
+  Policy balanced;
+  balanced.profile = Profile::Balanced;
+  const Planned p = plan_fixture("linux6.1-striped", balanced);
+  EXPECT_EQ(p.plan.count(Action::Write), 0u);
+  EXPECT_GT(p.plan.count(Action::Keep), 8u);  // channels, 4 XPS, 8 IRQs
+}
+
+TEST(Plan, NumaBlocksStayOnOneNode) {
+  const Planned p = plan_fixture("numa-2x36");
+  expect_partition(p, "eth0");
+  const auto xps = of_kind(p.plan, SettingKind::Xps);
+  ASSERT_EQ(xps.size(), 16u);
+  for (const Setting* s : xps) {
+    const CpuSet m = mask_of(s->desired);
+    const bool node0 = (m - p.facts.cpus.nodes[0]).empty(), node1 = (m - p.facts.cpus.nodes[1]).empty();
+    EXPECT_TRUE(node0 || node1) << s->target << " spans nodes: " << format_cpulist(m);
+    // SMT siblings (n, n+18) stay together: blocks of 4 or 5 on 36 CPUs hold whole pairs
+    // when even-sized.
+    if (m.count() % 2 == 0) {
+      for (unsigned c : m.cpus()) {
+        const unsigned sib = (c % 36) < 18 ? c + 18 : c - 18;
+        EXPECT_TRUE(m.has(sib)) << s->target << " splits " << c << "/" << sib;
+      }
+    }
+  }
+  // RPS stays on the queue's node.
+  for (const Setting* s : of_kind(p.plan, SettingKind::RpsCpus)) {
+    if (s->desired.empty()) continue;
+    const CpuSet m = mask_of(s->desired);
+    EXPECT_TRUE(m == p.facts.cpus.nodes[0] || m == p.facts.cpus.nodes[1]) << s->target;
+  }
+}
+
+TEST(Plan, TwoHundredEightyEightCpus) {
+  const Planned p = plan_fixture("cpus-288");
+  const auto ch = of_kind(p.plan, SettingKind::Channels);
+  EXPECT_EQ(ch[0]->desired, "combined 64");
+  expect_partition(p, "eth0");
+  for (const Setting* s : of_kind(p.plan, SettingKind::Xps)) {
+    EXPECT_EQ(std::count(s->desired.begin(), s->desired.end(), ','), 8) << "9 groups for 288 CPUs";
+    const unsigned n = mask_of(s->desired).count();
+    EXPECT_TRUE(n == 4 || n == 5) << n;
+  }
+}
+
+TEST(Plan, OfflineAndIsolatedCpusAreNeverInMasks) {
+  for (const char* name : {"offline-cpus", "isolated-cpus"}) {
+    const Planned p = plan_fixture(name);
+    const CpuSet usable = p.facts.cpus.usable();
+    EXPECT_EQ(usable.count(), 6u) << name;
+    EXPECT_EQ(of_kind(p.plan, SettingKind::Channels)[0]->desired, "combined 6") << name;
+    expect_partition(p, "eth0");
+    for (const auto& s : p.plan.settings) {
+      if (s.kind == SettingKind::Channels || s.kind == SettingKind::Sysctl ||
+          s.kind == SettingKind::RpsFlowCnt || s.desired.empty())
+        continue;
+      EXPECT_EQ(mask_of(s.desired) - usable, CpuSet{}) << name << " " << s.target;
+    }
+  }
+}
+
+TEST(Plan, SmtSiblingsShareAQueue) {
+  const Planned p = plan_fixture("smt-pairs");
+  const auto xps = of_kind(p.plan, SettingKind::Xps);
+  ASSERT_EQ(xps.size(), 4u);
+  for (unsigned q = 0; q < 4; ++q) EXPECT_EQ(mask_of(xps[q]->desired), CpuSet::of({q, q + 4}));
+}
+
+TEST(Plan, SingleQueueIsLeftAlone) {
+  const Planned p = plan_fixture("single-queue");
+  const auto ch = of_kind(p.plan, SettingKind::Channels);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0]->action, Action::Skip);
+  EXPECT_NE(ch[0]->reason.find("single queue"), std::string::npos);
+  for (const Setting* s : of_kind(p.plan, SettingKind::Xps)) EXPECT_EQ(s->action, Action::Skip);
+}
+
+TEST(Plan, OtherDriversAreNotTouched) {
+  const Planned p = plan_fixture("non-virtio-nic");
+  for (const auto& s : p.plan.settings) EXPECT_NE(s.nic, "ens3") << s.target;
+  bool reported = false;
+  for (const auto& n : p.plan.nics)
+    if (n.name == "ens3") {
+      reported = true;
+      EXPECT_EQ(n.role, "other");
+      EXPECT_NE(n.detail.find("e1000"), std::string::npos);
+    }
+  EXPECT_TRUE(reported);
+  // Named with --driver, it becomes tunable.
+  Policy p2;
+  p2.drivers.insert("e1000");
+  const Planned q = plan_fixture("non-virtio-nic", p2);
+  EXPECT_FALSE(of_kind(q.plan, SettingKind::Channels, "ens3").empty());
+}
+
+TEST(Plan, BondTunesItsLowerDevices) {
+  const Planned p = plan_fixture("bond-over-virtio");
+  for (const auto& s : p.plan.settings) EXPECT_NE(s.nic, "bond0");
+  EXPECT_FALSE(of_kind(p.plan, SettingKind::Channels, "eth0").empty());
+  EXPECT_FALSE(of_kind(p.plan, SettingKind::Channels, "eth1").empty());
+  // eth1 has one vector for every queue: its IRQ is reported, not written.
+  const auto irq1 = of_kind(p.plan, SettingKind::IrqAffinity, "eth1");
+  ASSERT_EQ(irq1.size(), 1u);
+  EXPECT_EQ(irq1[0]->action, Action::Skip);
+  // Naming the bond selects exactly its lower devices.
+  Policy only_bond;
+  only_bond.interfaces = {"bond0"};
+  EXPECT_EQ(selected_nics(p.facts, only_bond), (std::vector<std::string>{"eth0", "eth1"}));
+  only_bond.exclude = {"eth1"};
+  EXPECT_EQ(selected_nics(p.facts, only_bond), (std::vector<std::string>{"eth0"}));
+}
+
+TEST(Plan, VlanTunesTheVirtioBelow) {
+  const Planned p = plan_fixture("vlan-on-virtio");
+  Policy v;
+  v.interfaces = {"eth0.100"};
+  EXPECT_EQ(selected_nics(p.facts, v), (std::vector<std::string>{"eth0"}));
+  for (const auto& s : p.plan.settings) EXPECT_NE(s.nic, "eth0.100");
+}
+
+TEST(Plan, MoreQueuesThanCpus) {
+  const Planned p = plan_fixture("more-queues-than-cpus");
+  EXPECT_EQ(of_kind(p.plan, SettingKind::Channels)[0]->desired, "combined 2");
+  expect_partition(p, "eth0");
+  // With channels left alone, 8 queues wrap around 2 CPUs as the driver does.
+  Policy keep;
+  keep.channels = false;
+  const Planned w = plan_fixture("more-queues-than-cpus", keep);
+  const auto xps = of_kind(w.plan, SettingKind::Xps);
+  ASSERT_EQ(xps.size(), 8u);
+  for (unsigned q = 0; q < 8; ++q) EXPECT_EQ(mask_of(xps[q]->desired), CpuSet::of({q % 2}));
+}
+
+TEST(Plan, SwitchesAndObserve) {
+  Policy off;
+  off.xps = false;
+  off.irq_affinity = false;
+  off.sysctls = false;
+  off.rps = RpsMode::Off;
+  const Planned p = plan_fixture("rhel8.0-9vcpu-4-queues", off);
+  for (const auto& s : p.plan.settings) {
+    if (s.kind == SettingKind::Xps || s.kind == SettingKind::IrqAffinity || s.kind == SettingKind::Sysctl) {
+      EXPECT_EQ(s.action, Action::Skip) << s.target;
+    }
+    if (s.kind == SettingKind::RpsCpus) {
+      EXPECT_EQ(mask_of(s.desired), CpuSet{}) << s.target;
+    }
+  }
+  Policy observe;
+  observe.profile = Profile::Observe;
+  const Planned o = plan_fixture("rhel8.0-9vcpu-4-queues", observe);
+  EXPECT_EQ(o.plan.count(Action::Write), 0u);
+  EXPECT_GT(o.plan.count(Action::Skip), 8u);
+}
+
+TEST(Plan, ChannelCapAndSysctlOverrides) {
+  Policy p;
+  p.channel_cap = 2;
+  p.sysctl_overrides["net.core.netdev_budget"] = 600;
+  p.profile = Profile::Latency;
+  const Planned pl = plan_fixture("rhel8.0-9vcpu-4-queues", p);
+  EXPECT_EQ(of_kind(pl.plan, SettingKind::Channels)[0]->desired, "combined 2");
+  EXPECT_EQ(of_kind(pl.plan, SettingKind::Xps).size(), 2u);
+  std::map<std::string, std::string> sysctls;
+  for (const Setting* s : of_kind(pl.plan, SettingKind::Sysctl)) sysctls[s->target] = s->desired;
+  EXPECT_EQ(sysctls["proc/sys/net/core/netdev_budget"], "600");
+  EXPECT_EQ(sysctls["proc/sys/net/core/busy_poll"], "50");
+  EXPECT_EQ(sysctls.count("proc/sys/net/core/netdev_max_backlog"), 0u);
+}
+
+}  // namespace
+}  // namespace gn::test

@@ -1,0 +1,122 @@
+// Snapshots: `capture` copies what the probe reads, and planning the copy gives the same plan.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "capture.h"
+#include "fixture.h"
+#include "plan_helpers.h"
+#include "plan_render.h"
+#include "tempdir.h"
+
+namespace gn::test {
+namespace {
+
+std::string plan_text(const SysRoot& root, EthtoolIo& eth) {
+  auto f = probe(root, eth, {});
+  EXPECT_TRUE(f.ok()) << (f ? "" : f.error().text());
+  if (!f) return {};
+  return plan_json(*f, {}, make_plan(*f, {})).dump(2);
+}
+
+TEST(Capture, ThisMachinePlansTheSameFromItsSnapshot) {
+  TempDir dir;
+  const SysRoot live("/");
+  IoctlEthtool eth;
+  auto n = capture_snapshot(live, eth, {}, dir / "snap");
+  ASSERT_TRUE(n.ok()) << n.error().text();
+  EXPECT_GT(*n, 10u);
+  const SysRoot snap(dir / "snap");
+  SnapshotEthtool snap_eth(snap);
+  const std::string from_live = plan_text(live, eth);
+  ASSERT_FALSE(from_live.empty());
+  EXPECT_EQ(plan_text(snap, snap_eth), from_live);
+  // The ethtool values are in the documented per-NIC files.
+  auto f = probe(snap, snap_eth, {});
+  ASSERT_TRUE(f.ok());
+  for (const auto& nic : f->nics) {
+    if (nic.role != NicRole::Tunable) continue;
+    EXPECT_TRUE(std::filesystem::exists(dir / ("snap/" + paths::kSnapshotEthtool + "/" + nic.name))) << nic.name;
+  }
+}
+
+TEST(Capture, OfASnapshotIsTheSameSnapshot) {
+  for (const char* name : {"bond-over-virtio", "single-queue", "rhel7.4-combined-1-of-8"}) {
+    TempDir dir;
+    named_fixtures().at(name).write(dir / "a");
+    const SysRoot a(dir / "a");
+    SnapshotEthtool eth_a(a);
+    auto n = capture_snapshot(a, eth_a, {}, dir / "b");
+    ASSERT_TRUE(n.ok()) << n.error().text();
+    const SysRoot b(dir / "b");
+    SnapshotEthtool eth_b(b);
+    EXPECT_EQ(plan_text(a, eth_a), plan_text(b, eth_b)) << name;
+  }
+}
+
+TEST(Capture, RefusesANonEmptyDestination) {
+  TempDir dir;
+  write_text(dir / "x/keep", "precious\n");
+  const SysRoot live("/");
+  IoctlEthtool eth;
+  auto n = capture_snapshot(live, eth, {}, dir / "x");
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.error().text().find("not empty"), std::string::npos);
+  EXPECT_EQ(read_text(dir / "x/keep"), "precious\n");
+}
+
+TEST(SnapshotEthtool, ChannelChangesAddAndRemoveQueueDirectories) {
+  TempDir dir;
+  named_fixtures().at("rhel7.4-combined-1-of-8").write(dir.path());
+  const SysRoot root(dir.path());
+  SnapshotEthtool eth(root);
+  auto c = eth.channels("eth0");
+  ASSERT_TRUE(c.ok());
+  Channels want = *c;
+  want.combined = 4;
+  ASSERT_TRUE(eth.set_channels("eth0", want).ok());
+  EXPECT_EQ(eth.channels("eth0")->combined, 4u);
+  const std::string q = paths::kNetClass + "/eth0/queues/";
+  EXPECT_TRUE(root.exists(q + "tx-3/xps_cpus"));
+  EXPECT_EQ(*root.read(q + "tx-3/xps_cpus"), "00\n") << "new queues start with an empty mask as wide as tx-0's";
+  EXPECT_EQ(*root.read(q + "rx-3/rps_flow_cnt"), "0\n");
+  want.combined = 2;
+  ASSERT_TRUE(eth.set_channels("eth0", want).ok());
+  EXPECT_FALSE(root.exists(q + "tx-2"));
+  EXPECT_FALSE(root.exists(q + "rx-3"));
+  want.combined = 9;  // above max
+  auto r = eth.set_channels("eth0", want);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, EINVAL);
+}
+
+TEST(SnapshotFiles, UnreadableFilesFailAsTheyDidWhenCaptured) {
+  TempDir dir;
+  named_fixtures().at("single-queue").write(dir.path());
+  const SysRoot root(dir.path());
+  auto r = root.read(paths::kNetClass + "/eth0/queues/tx-0/xps_cpus");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ENOENT);
+  EXPECT_NE(r.error().target.find(dir.path()), std::string::npos) << "errors name the file under the root";
+}
+
+TEST(EthtoolFile, RoundTrips) {
+  EthtoolFile f;
+  f.driver = "veth";
+  Channels c;
+  c.max_rx = c.max_tx = 8;
+  c.rx = 3;
+  c.tx = 5;
+  f.channels = c;
+  auto back = parse_ethtool_file(format_ethtool_file(f));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->driver, "veth");
+  ASSERT_TRUE(back->channels.has_value());
+  EXPECT_TRUE(*back->channels == c);
+  EXPECT_FALSE(parse_ethtool_file("driver x\nrx 1\n").ok());
+  EXPECT_FALSE(parse_ethtool_file("bogus 1\n").ok());
+  EXPECT_FALSE(parse_ethtool_file("rx -1\n").ok());
+}
+
+}  // namespace
+}  // namespace gn::test

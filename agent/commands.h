@@ -9,5 +9,7 @@ namespace gn {
 
 int run_plan(const CliOptions& o, std::ostream& out);
 int run_capture(const CliOptions& o, std::ostream& out);
+int run_apply(const CliOptions& o, std::ostream& out);
+int run_revert(const CliOptions& o, std::ostream& out);
 
 }  // namespace gn

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   Runner run = nullptr;
   if (command == "plan") run = run_plan;
   else if (command == "capture") run = run_capture;
+  else if (command == "apply") run = run_apply;
+  else if (command == "revert") run = run_revert;
   if (run == nullptr) {
     spdlog::error("unknown command '{}' (see guest-nettune --help)", command);
     return exit_code::kUsage;

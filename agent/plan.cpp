@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <functional>
 #include <set>
 
@@ -387,27 +388,34 @@ class Planner {
 
   void plan_sysctls() {
     auto want = profile_sysctls(policy_.profile == Profile::Observe ? Profile::Balanced : policy_.profile);
-    for (const auto& [name, value] : policy_.sysctl_overrides) want[name] = value;
-    if (rfs_wanted_) want["net.core.rps_sock_flow_entries"] = policy_.rps_sock_flow_entries;
-    for (const auto& [name, value] : want) {
+    for (const auto& [name, value] : policy_.sysctl_overrides) want[name] = {value, false};
+    if (rfs_wanted_) want["net.core.rps_sock_flow_entries"] = {policy_.rps_sock_flow_entries, false};
+    for (const auto& [name, w] : want) {
       const Sysctl* s = facts_.find_sysctl(name);
       const std::string rel = sysctl_path(name);
+      long long value = w.value;
       if (s == nullptr || !s->file.readable()) {
         add(SettingKind::Sysctl, nullptr, -1, rel, "", std::to_string(value), Action::Skip,
             name + " is not available on this kernel");
         continue;
       }
-      if (!policy_.sysctls) {
-        add(SettingKind::Sysctl, nullptr, -1, rel, *s->file.text, std::to_string(value), Action::Skip,
-            "turned off by configuration (sysctls = off)");
-        continue;
-      }
-      const bool same = *s->file.text == std::to_string(value);
+      const std::string& cur = *s->file.text;
       std::string why = policy_.sysctl_overrides.count(name) ? "set by configuration"
                         : name == "net.core.rps_sock_flow_entries" ? "RFS flow table for RPS"
                                                                     : std::string("profile ") + to_string(policy_.profile);
-      add(SettingKind::Sysctl, nullptr, -1, rel, *s->file.text, std::to_string(value),
-          same ? Action::Keep : Action::Write, why);
+      char* end = nullptr;
+      const long long now = std::strtoll(cur.c_str(), &end, 10);
+      if (w.at_least) {
+        why += ": at least " + std::to_string(w.value);
+        if (*end == '\0' && now > value) value = now;
+      }
+      if (!policy_.sysctls) {
+        add(SettingKind::Sysctl, nullptr, -1, rel, cur, std::to_string(value), Action::Skip,
+            "turned off by configuration (sysctls = off)");
+        continue;
+      }
+      add(SettingKind::Sysctl, nullptr, -1, rel, cur, std::to_string(value),
+          cur == std::to_string(value) ? Action::Keep : Action::Write, why);
     }
   }
 

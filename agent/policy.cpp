@@ -33,19 +33,19 @@ std::optional<RpsMode> rps_mode_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::map<std::string, long long> profile_sysctls(Profile p) {
+std::map<std::string, ProfileSysctl> profile_sysctls(Profile p) {
   switch (p) {
     case Profile::Observe:
     case Profile::Balanced:
       return {};
     case Profile::Throughput:
       // The source methodology's values for 0.5-2 Mpps.
-      return {{"net.core.netdev_max_backlog", 100000},
-              {"net.core.netdev_budget", 50000},
-              {"net.core.netdev_budget_usecs", 5000},
-              {"net.core.dev_weight", 6000}};
+      return {{"net.core.netdev_max_backlog", {100000, true}},
+              {"net.core.netdev_budget", {50000, true}},
+              {"net.core.netdev_budget_usecs", {5000, true}},
+              {"net.core.dev_weight", {6000, true}}};
     case Profile::Latency:
-      return {{"net.core.busy_poll", 50}, {"net.core.busy_read", 50}};
+      return {{"net.core.busy_poll", {50, false}}, {"net.core.busy_read", {50, false}}};
   }
   return {};
 }

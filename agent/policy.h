@@ -35,8 +35,14 @@ struct Policy {
   std::map<std::string, long long> sysctl_overrides;  // "net.core.netdev_budget" → value
 };
 
+// A sysctl value a profile sets. Throughput's NAPI budgets are floors: a kernel whose value is
+// already higher keeps it (6.x refuses netdev_budget_usecs below two jiffies, 8000 at HZ=250).
+struct ProfileSysctl {
+  long long value = 0;
+  bool at_least = false;
+};
 // The sysctl values a profile sets (before overrides), by full name.
-std::map<std::string, long long> profile_sysctls(Profile p);
+std::map<std::string, ProfileSysctl> profile_sysctls(Profile p);
 
 // Kernel rules for interface names (dev_valid_name): 1-15 bytes, not "." or "..", no '/',
 // ':' or white space. The error says which rule.

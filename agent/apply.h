@@ -1,0 +1,82 @@
+// Apply (the only code that writes) and revert. Each target is read again first and written
+// only when it differs; originals go to the journal, durably, before anything is written.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ethtool.h"
+#include "journal.h"
+#include "plan.h"
+#include "sysroot.h"
+
+namespace gn {
+
+// Where file writes go: the SysRoot in production, a fault-injecting fake in tests.
+class SysWriter {
+ public:
+  virtual ~SysWriter() = default;
+  virtual Result<void> write(const std::string& rel, const std::string& text) = 0;
+};
+
+class RootWriter : public SysWriter {
+ public:
+  explicit RootWriter(const SysRoot& root) : root_(root) {}
+  Result<void> write(const std::string& rel, const std::string& text) override { return root_.write(rel, text); }
+
+ private:
+  const SysRoot& root_;
+};
+
+struct WriteRecord {
+  std::string nic, target;
+  SettingKind kind = SettingKind::Sysctl;
+  std::string from, to;
+};
+
+struct SkipRecord {
+  std::string nic, target;
+  std::string why;
+};
+
+struct FailureRecord {
+  std::string nic, target;
+  std::string error, hint;
+};
+
+struct ApplyReport {
+  bool dry_run = false;
+  std::vector<WriteRecord> writes;        // performed (a dry run: would be)
+  std::vector<std::string> unchanged;     // targets that already held the wanted value
+  std::vector<SkipRecord> not_applicable;
+  std::vector<FailureRecord> errors;
+  std::vector<WriteRecord> rolled_back;   // undone because a later write on the NIC failed
+  std::vector<std::string> failed_nics;
+};
+
+struct ApplyContext {
+  const SysRoot& root;
+  EthtoolIo& ethtool;
+  SysWriter& writer;
+  Journal* journal;  // nullptr in a dry run
+  CpuSet online;     // the kernel drops offline CPUs from masks it stores
+  bool dry_run = false;
+};
+
+// Fails (as a whole) only when the journal cannot be written; per-setting failures are in the
+// report, their NIC rolled back.
+Result<ApplyReport> apply_plan(const Plan& plan, ApplyContext& ctx);
+
+struct RevertReport {
+  std::vector<WriteRecord> writes;      // originals written back
+  std::vector<std::string> unchanged;   // already held the original
+  std::vector<SkipRecord> gone;         // queue or NIC no longer there: forgotten
+  std::vector<FailureRecord> errors;    // kept in the journal
+  bool dry_run = false;
+};
+
+// Restores the journal's originals (channels first, then queue masks, IRQs, sysctls) for the
+// given NICs (all, and the sysctls, when empty), then forgets what was restored.
+Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::string>& nics, ApplyContext& ctx);
+
+}  // namespace gn

@@ -1,0 +1,19 @@
+// Atomic, durable replacement of a small file: temp file, fsync, rename, fsync the directory.
+// A crash at any instant leaves either the old or the new content, never a mix.
+#pragma once
+
+#include <string>
+
+#include "result.h"
+
+namespace gn {
+
+Result<void> write_file_atomically(const std::string& path, const std::string& content);
+// Removes temp files that a killed run left beside `path` ("PATH.tmp.*").
+void remove_stale_temp_files(const std::string& path);
+// Reads a whole file; error code ENOENT when it does not exist.
+Result<std::string> read_small_file(const std::string& path);
+// mkdir -p with mode 0755; the error names the directory.
+Result<void> make_directories(const std::string& dir);
+
+}  // namespace gn

@@ -76,28 +76,42 @@ class Applier {
  public:
   explicit Applier(ApplyContext& ctx) : ctx_(ctx) { report_.dry_run = ctx.dry_run; }
 
+  // Phase A reads every NIC and journals, in one durable update, every original that phase B
+  // may change; phase B writes NIC by NIC (channels first), rolling a NIC back on failure.
   Result<ApplyReport> run(const Plan& plan) {
-    // Settings grouped by NIC in plan order; global sysctls ("" NIC) last.
-    std::vector<std::string> order;
-    std::map<std::string, std::vector<const Setting*>> groups;
+    std::vector<Group> groups;
     for (const auto& s : plan.settings) {
-      if (!groups.count(s.nic)) order.push_back(s.nic);
-      groups[s.nic].push_back(&s);
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.nic == s.nic; });
+      if (it == groups.end()) it = groups.insert(groups.end(), Group{s.nic, {}, nullptr, {}, {}, {}, false});
+      it->settings.push_back(&s);
     }
-    std::stable_partition(order.begin(), order.end(), [](const std::string& n) { return !n.empty(); });
-    for (const auto& nic : order)
-      if (auto r = apply_group(nic, groups[nic]); !r) return r.error();
+    // Global sysctls ("" NIC) last.
+    std::stable_partition(groups.begin(), groups.end(), [](const Group& g) { return !g.nic.empty(); });
+
+    std::vector<JournalEntry> originals;
+    for (auto& g : groups) read_group(g, originals);
+    if (ctx_.dry_run) return std::move(report_);
+    if (auto r = ctx_.journal->record(originals); !r) return r.error();
+    for (auto& g : groups) write_group(g);
     return std::move(report_);
   }
 
  private:
-  struct Done {
-    const Setting* setting;
-    std::string before;  // value read just before writing: what a rollback restores
-  };
   struct Pending {
     const Setting* setting;
     std::string current;
+  };
+  struct Group {
+    std::string nic;
+    std::vector<const Setting*> settings;
+    const Setting* channels;       // a channel change to make, or nullptr
+    Channels channels_now, channels_want;
+    std::vector<Pending> pending;  // without a channel change: the writes to make
+    bool failed;
+  };
+  struct Done {
+    const Setting* setting;
+    std::string before;  // value read just before writing: what a rollback restores
   };
 
   void fail(const std::string& nic, const std::string& target, const Error& e) {
@@ -110,117 +124,133 @@ class Applier {
       report_.errors.push_back({nic, target, e.text(), hint.empty() ? "see the error; `revert` restores the originals" : hint});
   }
 
+  void mark_failed(Group& g) {
+    g.failed = true;
+    report_.failed_nics.push_back(g.nic.empty() ? "sysctls" : g.nic);
+  }
+
   // Journal entries for every queue file of the NIC and its planned IRQs, read before a
   // channel change: the driver rewrites XPS and IRQ affinity on `ethtool -L` and removed
   // queues lose their settings, so their values from before must be kept now.
-  std::vector<JournalEntry> before_channel_change(const std::string& nic, const std::vector<const Setting*>& group) {
-    std::vector<JournalEntry> out;
-    const auto add = [&](const std::string& rel, SettingKind kind) {
-      if (ctx_.journal->has(rel)) return;
-      auto t = ctx_.root.read(rel);
-      if (t) out.push_back({rel, kind, nic, std::string(trim(*t))});
+  void before_channel_change(const Group& g, std::vector<JournalEntry>& out) {
+    if (ctx_.dry_run) return;
+    const auto add = [&](const SysFile& f, SettingKind kind) {
+      if (f.readable() && !ctx_.journal->has(f.path)) out.push_back({f.path, kind, g.nic, *f.text});
     };
-    const std::string q = nic_dir(nic) + "/queues";
-    if (auto entries = ctx_.root.list(q)) {
-      for (const auto& e : *entries) {
-        if (e.name.rfind("tx-", 0) == 0) add(q + "/" + e.name + "/xps_cpus", SettingKind::Xps);
-        if (e.name.rfind("rx-", 0) == 0) {
-          add(q + "/" + e.name + "/rps_cpus", SettingKind::RpsCpus);
-          add(q + "/" + e.name + "/rps_flow_cnt", SettingKind::RpsFlowCnt);
-        }
-      }
+    // The probe read them moments ago under the same lock.
+    const Nic* nic = ctx_.facts ? ctx_.facts->find_nic(g.nic) : nullptr;
+    if (nic == nullptr) return;
+    for (const auto& t : nic->tx) add(t.xps_cpus, SettingKind::Xps);
+    for (const auto& r : nic->rx) {
+      add(r.rps_cpus, SettingKind::RpsCpus);
+      add(r.rps_flow_cnt, SettingKind::RpsFlowCnt);
     }
-    for (const Setting* s : group)
-      if (s->kind == SettingKind::IrqAffinity && s->action != Action::Skip) add(s->target, s->kind);
-    return out;
+    for (const auto& irq : nic->irqs) add(irq.smp_affinity, SettingKind::IrqAffinity);
   }
 
-  Result<void> apply_group(const std::string& nic, const std::vector<const Setting*>& group) {
-    std::vector<Done> done;
-    std::vector<Pending> pending;
-    for (const Setting* s : group) {
-      if (s->action == Action::Skip) {
-        report_.not_applicable.push_back({s->nic, s->target, s->reason});
-        continue;
-      }
-      if (s->kind != SettingKind::Channels) {
-        // Read again now: the driver may have changed it since the probe (or after our channels).
-        auto cur = ctx_.root.read(s->target);
-        if (!cur) {
-          fail(nic, s->target, cur.error());
-          rollback(nic, done);
-          return {};
-        }
-        const std::string now(trim(*cur));
-        if (same_value(s->kind, now, s->desired)) report_.unchanged.push_back(s->target);
-        else pending.push_back({s, now});
-        continue;
-      }
-      // Channels first, on their own: queue directories appear and vanish with them.
-      auto chan_cur = ctx_.ethtool.channels(nic);
-      auto want = chan_cur ? wanted_channels(*chan_cur, s->desired) : Result<Channels>(chan_cur.error());
+  // Phase A for one NIC (or the sysctls): what differs now, and the originals to journal.
+  void read_group(Group& g, std::vector<JournalEntry>& originals) {
+    for (const Setting* s : g.settings) {
+      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic, s->target, s->reason});
+      if (s->kind != SettingKind::Channels || s->action == Action::Skip) continue;
+      auto now = ctx_.ethtool.channels(g.nic);
+      auto want = now ? wanted_channels(*now, s->desired) : Result<Channels>(now.error());
       if (!want) {
-        fail(nic, s->target, want.error());
-        return {};
+        fail(g.nic, s->target, want.error());
+        mark_failed(g);
+        return;
       }
-      const std::string original = channels_journal_text(*chan_cur);
-      const std::string* cur = &original;
-      if (*want == *chan_cur) {
+      if (*want == *now) {
         report_.unchanged.push_back(s->target);
         continue;
       }
-      if (ctx_.dry_run) {
-        report_.writes.push_back({nic, s->target, s->kind, channels_setting_text(*chan_cur), s->desired});
+      g.channels = s;
+      g.channels_now = *now;
+      g.channels_want = *want;
+      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->target, s->kind, channels_setting_text(*now), s->desired});
+      else originals.push_back({s->target, s->kind, g.nic, channels_journal_text(*now)});
+    }
+    if (g.channels) {
+      // Queue values are read again after the change; keep what is there now.
+      before_channel_change(g, originals);
+      if (ctx_.dry_run)
+        for (const Setting* s : g.settings)
+          if (s->action == Action::Write && s->kind != SettingKind::Channels)
+            report_.writes.push_back({g.nic, s->target, s->kind, s->current, s->desired});
+      return;
+    }
+    for (const Setting* s : g.settings) {
+      if (s->action == Action::Skip || s->kind == SettingKind::Channels) continue;
+      if (s->action == Action::Keep) {
+        // Read under the lock moments ago and nothing changed channels since.
+        report_.unchanged.push_back(s->target);
         continue;
       }
-      std::vector<JournalEntry> entries = {{s->target, s->kind, nic, *cur}};
-      auto queues = before_channel_change(nic, group);
-      entries.insert(entries.end(), queues.begin(), queues.end());
-      if (auto r = ctx_.journal->record(entries); !r) return r.error();
-      if (auto r = ctx_.ethtool.set_channels(nic, *want); !r) {
-        fail(nic, s->target, r.error());
-        return {};
+      auto cur = ctx_.root.read(s->target);
+      if (!cur) {
+        fail(g.nic, s->target, cur.error());
+        mark_failed(g);
+        g.pending.clear();
+        return;
       }
-      auto after = ctx_.ethtool.channels(nic);
-      if (!after || !(*after == *want)) {
-        fail(nic, s->target, after ? make_error(nic, "channels read back as " + channels_setting_text(*after) +
-                                                         " after setting " + s->desired)
-                                   : after.error());
-        done.push_back({s, *cur});
-        rollback(nic, done);
-        return {};
+      const std::string now(trim(*cur));
+      if (same_value(s->kind, now, s->desired)) {
+        report_.unchanged.push_back(s->target);
+        continue;
       }
-      report_.writes.push_back({nic, s->target, s->kind, channels_setting_text(*chan_cur), s->desired});
-      done.push_back({s, *cur});
+      g.pending.push_back({s, now});
+      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->target, s->kind, now, s->desired});
+      else originals.push_back({s->target, s->kind, g.nic, now});
     }
-    if (pending.empty()) return {};
-    if (ctx_.dry_run) {
-      for (const auto& p : pending) report_.writes.push_back({nic, p.setting->target, p.setting->kind, p.current, p.setting->desired});
-      return {};
+  }
+
+  // Phase B for one NIC: channels, then the queue files as they are after them, then IRQs.
+  void write_group(Group& g) {
+    if (g.failed) return;
+    std::vector<Done> done;
+    if (g.channels) {
+      const Setting& s = *g.channels;
+      if (auto r = ctx_.ethtool.set_channels(g.nic, g.channels_want); !r) {
+        fail(g.nic, s.target, r.error());
+        mark_failed(g);
+        return;
+      }
+      done.push_back({&s, channels_journal_text(g.channels_now)});
+      auto after = ctx_.ethtool.channels(g.nic);
+      if (!after || !(*after == g.channels_want)) {
+        fail(g.nic, s.target, after ? make_error(g.nic, "channels read back as " + channels_setting_text(*after) +
+                                                            " after setting " + s.desired)
+                                    : after.error());
+        return rollback(g, done);
+      }
+      report_.writes.push_back({g.nic, s.target, s.kind, channels_setting_text(g.channels_now), s.desired});
+      // The driver may have rewritten masks and IRQs, and queues came or went: read again.
+      for (const Setting* q : g.settings) {
+        if (q->action == Action::Skip || q->kind == SettingKind::Channels) continue;
+        auto cur = ctx_.root.read(q->target);
+        if (!cur) {
+          fail(g.nic, q->target, cur.error());
+          return rollback(g, done);
+        }
+        const std::string now(trim(*cur));
+        if (same_value(q->kind, now, q->desired)) report_.unchanged.push_back(q->target);
+        else g.pending.push_back({q, now});
+      }
     }
-    // One durable journal update for the whole group, before its first write.
-    std::vector<JournalEntry> entries;
-    for (const auto& p : pending) entries.push_back({p.setting->target, p.setting->kind, nic, p.current});
-    if (auto r = ctx_.journal->record(entries); !r) {
-      rollback(nic, done);
-      return r.error();
-    }
-    for (const auto& p : pending) {
+    for (const auto& p : g.pending) {
       const Setting& s = *p.setting;
       auto r = write_value(s.kind, s.target, p.current, s.desired);
       if (!r && s.kind == SettingKind::IrqAffinity && r.error().code == EIO) {
-        report_.not_applicable.push_back({nic, s.target, "kernel-managed IRQ: the kernel refuses affinity writes (EIO)"});
+        report_.not_applicable.push_back({g.nic, s.target, "kernel-managed IRQ: the kernel refuses affinity writes (EIO)"});
         continue;
       }
       if (!r) {
-        fail(nic, s.target, r.error());
-        rollback(nic, done);
-        return {};
+        fail(g.nic, s.target, r.error());
+        return rollback(g, done);
       }
-      report_.writes.push_back({nic, s.target, s.kind, p.current, s.desired});
+      report_.writes.push_back({g.nic, s.target, s.kind, p.current, s.desired});
       done.push_back({&s, p.current});
     }
-    return {};
   }
 
   // Writes `value` in the layout of `current`, then checks what the kernel kept.
@@ -243,26 +273,27 @@ class Applier {
     return {};
   }
 
-  void rollback(const std::string& nic, std::vector<Done>& done) {
-    report_.failed_nics.push_back(nic.empty() ? "sysctls" : nic);
+  // Undoes this run's writes on the NIC, newest first.
+  void rollback(Group& g, std::vector<Done>& done) {
+    mark_failed(g);
     for (auto it = done.rbegin(); it != done.rend(); ++it) {
       const Setting& s = *it->setting;
       Result<void> r;
       if (s.kind == SettingKind::Channels) {
-        auto cur = ctx_.ethtool.channels(nic);
+        auto cur = ctx_.ethtool.channels(g.nic);
         auto want = cur ? parse_channels_journal_text(it->before, *cur) : Result<Channels>(cur.error());
-        r = want ? ctx_.ethtool.set_channels(nic, *want) : Result<void>(want.error());
+        r = want ? ctx_.ethtool.set_channels(g.nic, *want) : Result<void>(want.error());
       } else {
         auto cur = ctx_.root.read(s.target);
         r = cur ? write_value(s.kind, s.target, std::string(trim(*cur)), it->before) : Result<void>(cur.error());
       }
       if (r) {
-        report_.rolled_back.push_back({nic, s.target, s.kind, s.desired, it->before});
+        report_.rolled_back.push_back({g.nic, s.target, s.kind, s.desired, it->before});
         auto w = std::find_if(report_.writes.begin(), report_.writes.end(),
                               [&](const WriteRecord& x) { return x.target == s.target; });
         if (w != report_.writes.end()) report_.writes.erase(w);
       } else {
-        report_.errors.push_back({nic, s.target, "rolling back: " + r.error().text(),
+        report_.errors.push_back({g.nic, s.target, "rolling back: " + r.error().text(),
                                   "the journal keeps the original: run `guest-nettune revert`"});
       }
     }

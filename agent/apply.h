@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ethtool.h"
+#include "facts.h"
 #include "journal.h"
 #include "plan.h"
 #include "sysroot.h"
@@ -61,6 +62,7 @@ struct ApplyContext {
   Journal* journal;  // nullptr in a dry run
   CpuSet online;     // the kernel drops offline CPUs from masks it stores
   bool dry_run = false;
+  const Facts* facts = nullptr;  // what the probe read under the same lock (apply only)
 };
 
 // Fails (as a whole) only when the journal cannot be written; per-setting failures are in the

@@ -35,7 +35,9 @@ std::optional<RunLock> take_lock(const CliOptions& o, int& code) {
 int run_apply(const CliOptions& o, std::ostream& out) {
   int code = exit_code::kOk;
   std::optional<RunLock> lock;
-  if (!o.dry_run) {
+  // Without root nothing can be written: no lock, just say whether writes would be needed.
+  const bool may_write = o.root != "/" || ::geteuid() == 0;
+  if (!o.dry_run && may_write) {
     lock = take_lock(o, code);
     if (!lock) return code;
   }
@@ -51,7 +53,8 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     return exit_code::kUsage;
   }
   const Plan plan = make_plan(*facts, o.policy);
-  if (!o.dry_run && !root.is_snapshot() && ::geteuid() != 0 && plan.count(Action::Write) > 0) {
+  if (!o.dry_run && !may_write) {
+    if (plan.count(Action::Write) == 0) return exit_code::kOk;
     spdlog::error("{} settings need writing and only root may write them (run as root, or --dry-run to see them)",
                   plan.count(Action::Write));
     return exit_code::kNotPermitted;
@@ -66,7 +69,7 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     journal = std::move(*j);
   }
   RootWriter writer(root);
-  ApplyContext ctx{root, *ethtool, writer, journal ? &*journal : nullptr, facts->cpus.online, o.dry_run};
+  ApplyContext ctx{root, *ethtool, writer, journal ? &*journal : nullptr, facts->cpus.online, o.dry_run, &*facts};
   auto report = apply_plan(plan, ctx);
   if (!report) {
     spdlog::error("{} (nothing more was written)", report.error().text());

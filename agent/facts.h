@@ -31,7 +31,6 @@ struct CpuFacts {
 struct TxQueue {
   unsigned index = 0;
   SysFile xps_cpus;
-  bool has_xps_rxqs = false;
 };
 
 struct RxQueue {

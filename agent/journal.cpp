@@ -89,17 +89,16 @@ Result<Journal> Journal::load(const std::string& dir) {
     return make_error(j.path_, entries.error().message,
                       "the journal holds the values to restore: keep a copy, then fix or remove it by hand");
   j.entries_ = std::move(*entries);
+  for (const auto& e : j.entries_) j.targets_.insert(e.target);
   return j;
 }
 
-bool Journal::has(const std::string& target) const {
-  return std::any_of(entries_.begin(), entries_.end(), [&](const JournalEntry& e) { return e.target == target; });
-}
+bool Journal::has(const std::string& target) const { return targets_.count(target) > 0; }
 
 Result<void> Journal::record(const std::vector<JournalEntry>& entries) {
   bool changed = false;
   for (const auto& e : entries) {
-    if (has(e.target)) continue;
+    if (!targets_.insert(e.target).second) continue;
     entries_.push_back(e);
     changed = true;
   }
@@ -112,6 +111,7 @@ Result<void> Journal::forget(const std::vector<std::string>& targets) {
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
                                 [&](const JournalEntry& e) { return drop.count(e.target) > 0; }),
                  entries_.end());
+  for (const auto& t : targets) targets_.erase(t);
   return entries_.size() != before ? save() : Result<void>{};
 }
 

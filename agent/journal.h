@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "plan.h"
@@ -40,6 +41,7 @@ class Journal {
   Result<void> save() const;
   std::string path_;
   std::vector<JournalEntry> entries_;
+  std::unordered_set<std::string> targets_;  // index of entries_ by target
 };
 
 // Channels as the journal keeps them.

@@ -141,9 +141,6 @@ Result<void> probe_queues(const SysRoot& root, Nic& n) {
       TxQueue t;
       t.index = idx;
       t.xps_cpus = read_sysfile(root, q + "/xps_cpus");
-      auto files = root.list(q);
-      if (files)
-        t.has_xps_rxqs = std::any_of(files->begin(), files->end(), [](const DirEntry& f) { return f.name == "xps_rxqs"; });
       n.tx.push_back(std::move(t));
     } else {
       RxQueue r;

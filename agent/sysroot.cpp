@@ -132,6 +132,7 @@ Result<std::string> SysRoot::read(const std::string& rel) const {
   }
   std::string out;
   char buf[65536];
+  const bool sysfs = resolved->rfind("sys/", 0) == 0;
   while (true) {
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
@@ -142,6 +143,8 @@ Result<std::string> SysRoot::read(const std::string& rel) const {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    // A sysfs attribute (at most a page) comes whole in one read: no need to ask again.
+    if (sysfs && static_cast<size_t>(n) < sizeof buf) break;
   }
   if (recorder_ != nullptr) recorder_->file(*resolved, out);
   return out;
@@ -202,9 +205,11 @@ Result<void> SysRoot::write(const std::string& rel, const std::string& text) con
   const int flags = O_WRONLY | O_CLOEXEC | (is_snapshot() ? O_TRUNC : 0);
   Fd fd(::open(host_path(rel).c_str(), flags));
   if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
-  const ssize_t n = ::write(fd.get(), text.data(), text.size());
+  // A snapshot file holds what the kernel would print back: the value and a newline.
+  const std::string data = is_snapshot() && (text.empty() || text.back() != '\n') ? text + "\n" : text;
+  const ssize_t n = ::write(fd.get(), data.data(), data.size());
   if (n < 0) return sys_error(rel, "writing '" + text + "'", errno);
-  if (static_cast<size_t>(n) != text.size()) return sys_error(rel, "short write of '" + text + "'", EIO);
+  if (static_cast<size_t>(n) != data.size()) return sys_error(rel, "short write of '" + text + "'", EIO);
   return {};
 }
 

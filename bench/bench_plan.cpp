@@ -30,7 +30,7 @@ gn::Facts wide_facts() {
     nic.channels = ch;
     const std::string q = "sys/class/net/" + nic.name + "/queues/";
     for (unsigned i = 0; i < 256; ++i) {
-      nic.tx.push_back({i, {q + "tx-" + std::to_string(i) + "/xps_cpus", empty, 0}, true});
+      nic.tx.push_back({i, {q + "tx-" + std::to_string(i) + "/xps_cpus", empty, 0}});
       nic.rx.push_back({i, {q + "rx-" + std::to_string(i) + "/rps_cpus", empty, 0},
                         {q + "rx-" + std::to_string(i) + "/rps_flow_cnt", "0", 0}});
       for (auto role : {gn::IrqRole::Input, gn::IrqRole::Output}) {

@@ -69,6 +69,13 @@ check "apply --interface touched only gA2" [ "$(jq -r '[.entries[].nic] | unique
 agent_revert --interface gA2 >/dev/null
 check "revert --interface gA2 restores" [ "$(dump_state)" = "$baseline" ]
 
+# Not root: nothing is written, and the exit code says writes were needed.
+in_ns setpriv --reuid=65534 --regid=65534 --clear-groups "$AGENT" apply --driver veth --config '' \
+  >/dev/null 2>"$WORK/nobody.err" && rc=0 || rc=$?
+check "apply as nobody exits 5 (got $rc)" [ "$rc" -eq 5 ]
+check "and says to run as root" grep -q "run as root" "$WORK/nobody.err"
+check "and wrote nothing" [ "$(dump_state)" = "$baseline" ]
+
 # Status file after apply.
 agent apply >/dev/null
 check "status.json holds the last apply" jq_true '.command == "apply" and .result == "ok"' "$WORK/run/guest-nettune/status.json"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Apply on 16 veth NICs x 64 queues in a network namespace: first apply, no-op re-apply and
+# revert, in wall time and system calls (strace -c -f), beside a baseline in the same run that
+# makes the same changes the manual way (a shell loop of `echo > file` and `ethtool -L`; the
+# namespace has no global sysctls, so `sysctl -w` has nothing to do here). Prints ratios.
+# Usage (root): bench/apply_vs_manual.sh [build/agent/guest-nettune]
+set -euo pipefail
+AGENT=$(readlink -f "${1:-build/agent/guest-nettune}")
+NS="gnb-$$"
+WORK=$(mktemp -d /tmp/gn-bench-XXXXXX)
+trap 'ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+ip netns add "$NS"
+for i in $(seq 0 7); do
+  ip -n "$NS" link add name "bA$i" numtxqueues 64 numrxqueues 64 type veth peer name "bB$i" numtxqueues 64 numrxqueues 64
+done
+# The agent in the namespace, as a script so that strace can run it.
+cat >"$WORK/agent" <<EOS
+#!/bin/sh
+exec ip netns exec "$NS" "$AGENT" "\$@" --driver veth --config '' --state-dir "$WORK/state" --run-dir "$WORK/run"
+EOS
+chmod +x "$WORK/agent"
+agent() { "$WORK/agent" "$@"; }
+
+now_us() { echo $(($(date +%s%N) / 1000)); }
+# run NAME PREPARE COMMAND...: brings the namespace to the step's starting state with PREPARE,
+# times COMMAND; prepares again and counts COMMAND's system calls under strace -f.
+run() {
+  local name=$1 prepare=$2; shift 2
+  local t0 t1
+  eval "$prepare" >/dev/null 2>&1
+  t0=$(now_us); "$@" >/dev/null; t1=$(now_us)
+  wall[$name]=$((t1 - t0))
+  eval "$prepare" >/dev/null 2>&1
+  strace -f -c -o "$WORK/strace.$name" "$@" >/dev/null 2>&1 || true
+  calls[$name]=$(awk '$NF == "total" {print $(NF-2)}' "$WORK/strace.$name")
+}
+declare -A wall calls
+
+for mode in "--channels off --rps on" "--profile balanced"; do
+  # The manual procedure for exactly this plan, and its undo, generated from the plan itself.
+  # shellcheck disable=SC2086
+  plan=$(ip netns exec "$NS" "$AGENT" plan --json --driver veth --config '' $mode)
+  {
+    echo 'set -e'
+    jq -r '.settings[] | select(.action == "write") |
+      if .kind == "channels" then "ethtool -L \(.target | split(" ")[0]) \(.desired | sub("combined"; "combined"))"
+      else "echo \(.desired) > \(.target)" end' <<<"$plan"
+  } >"$WORK/manual.sh"
+  {
+    echo 'set -e'
+    jq -r '.settings[] | select(.action == "write" and .kind == "channels") |
+      "ethtool -L \(.target | split(" ")[0]) \(.current)"' <<<"$plan"
+    jq -r '.settings[] | select(.action == "write" and .kind != "channels" and (.current != "")) |
+      "echo \(.current) > \(.target)"' <<<"$plan"
+  } >"$WORK/manual_undo.sh"
+  writes=$(jq '[.settings[] | select(.action == "write")] | length' <<<"$plan")
+  wall=(); calls=()
+  original='agent revert; ip netns exec "$NS" bash "$WORK/manual_undo.sh"'
+  applied="$original; agent apply $mode"
+  run agent_apply "$original" "$WORK/agent" apply $mode
+  run agent_noop "$applied" "$WORK/agent" apply $mode
+  run agent_revert "$applied" "$WORK/agent" revert
+  manual_applied="$original; ip netns exec \"$NS\" bash \"$WORK/manual.sh\""
+  run manual_apply "$original" ip netns exec "$NS" bash "$WORK/manual.sh"
+  run manual_noop "$manual_applied" ip netns exec "$NS" bash "$WORK/manual.sh"
+  run manual_revert "$manual_applied" ip netns exec "$NS" bash "$WORK/manual_undo.sh"
+  eval "$original" >/dev/null 2>&1
+
+  echo "== 16 veth NICs x 64 queues, guest-nettune apply $mode ($writes writes planned)"
+  printf '%-10s %14s %14s %8s %14s %14s %8s\n' step "agent us" "manual us" ratio "agent calls" "manual calls" ratio
+  for step in apply noop revert; do
+    a=${wall[agent_$step]} m=${wall[manual_$step]} ac=${calls[agent_$step]} mc=${calls[manual_$step]}
+    printf '%-10s %14d %14d %8s %14d %14d %8s\n' "$step" "$a" "$m" "$(awk -v a="$a" -v m="$m" 'BEGIN{printf "%.3f", a/m}')" \
+      "$ac" "$mc" "$(awk -v a="$ac" -v m="$mc" 'BEGIN{printf "%.3f", a/m}')"
+  done
+  echo "(ratio = agent / manual; the manual no-op rewrites everything, the agent reads and writes nothing)"
+done

@@ -1,0 +1,308 @@
+// Apply and revert on snapshots, with a fault-injecting writer for what a real kernel will not
+// do on demand: a refused write, EINVAL, EOVERFLOW from a wrong group count, a managed IRQ.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "apply.h"
+#include "durable_file.h"
+#include "fixture.h"
+#include "plan_helpers.h"
+#include "tempdir.h"
+
+namespace gn::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Fails writes whose target contains a given text, and (strict) refuses masks with a group
+// count other than the file's, as the 5.15+ parser does with EOVERFLOW.
+class FaultyWriter : public SysWriter {
+ public:
+  explicit FaultyWriter(const SysRoot& root) : root_(root), real_(root) {}
+  std::map<std::string, int> fail_on;  // substring of target → errno
+  bool strict_groups = true;
+  std::vector<std::string> written;
+
+  Result<void> write(const std::string& rel, const std::string& text) override {
+    for (const auto& [needle, err] : fail_on)
+      if (rel.find(needle) != std::string::npos) return make_error(root_.display(rel), "injected failure", {}, err);
+    if (strict_groups && (rel.find("_cpus") != std::string::npos || rel.find("smp_affinity") != std::string::npos)) {
+      auto cur = root_.read(rel);
+      const auto groups = [](const std::string& s) { return std::count(s.begin(), s.end(), ','); };
+      if (cur && groups(*cur) != groups(text)) return make_error(root_.display(rel), "wrong group count", {}, EOVERFLOW);
+    }
+    written.push_back(rel);
+    return real_.write(rel, text);
+  }
+
+ private:
+  const SysRoot& root_;
+  RootWriter real_;
+};
+
+// Every file of the snapshot (kernel side only) with its content, for byte-for-byte comparison.
+std::map<std::string, std::string> dump(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    const std::string rel = fs::relative(it->path(), dir).string();
+    if (rel.rfind("var", 0) == 0 || rel.rfind("run", 0) == 0 || rel.rfind("state", 0) == 0) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_symlink()) out[rel] = "-> " + fs::read_symlink(it->path()).string();
+    else if (it->is_regular_file()) out[rel] = read_text(it->path().string());
+    else if (it->is_directory()) out[rel + "/"] = "";
+  }
+  return out;
+}
+
+// The paths whose content differs, for a readable failure.
+std::string differences(const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
+  std::string out;
+  for (const auto& [k, v] : a)
+    if (!b.count(k) || b.at(k) != v) out += k + ": '" + v + "' vs '" + (b.count(k) ? b.at(k) : "<missing>") + "'\n";
+  for (const auto& [k, v] : b)
+    if (!a.count(k)) out += k + ": <missing> vs '" + v + "'\n";
+  return out;
+}
+
+struct Rig {
+  explicit Rig(const std::string& fixture, Policy p = {}) : policy(std::move(p)) {
+    named_fixtures().at(fixture).write(dir.path());
+  }
+  Result<ApplyReport> apply(bool dry_run = false) {
+    SysRoot root(dir.path());
+    SnapshotEthtool eth(root);
+    const Facts f = probe_snapshot(dir.path(), policy);
+    const Plan plan = make_plan(f, policy);
+    auto j = Journal::load(dir / "state");
+    if (!j) return j.error();
+    journal = std::move(*j);
+    FaultyWriter w(root);
+    w.fail_on = fail_on;
+    ApplyContext ctx{root, eth, w, dry_run ? nullptr : &*journal, f.cpus.online, dry_run, &f};
+    auto r = apply_plan(plan, ctx);
+    writes_seen = w.written;
+    return r;
+  }
+  Result<RevertReport> revert(std::vector<std::string> nics = {}) {
+    SysRoot root(dir.path());
+    SnapshotEthtool eth(root);
+    auto j = Journal::load(dir / "state");
+    if (!j) return j.error();
+    RootWriter w(root);
+    ApplyContext ctx{root, eth, w, &*j, {}, false};
+    auto r = revert_journal(*j, nics, ctx);
+    journal = std::move(*j);
+    return r;
+  }
+  TempDir dir;
+  Policy policy;
+  std::map<std::string, int> fail_on;
+  std::optional<Journal> journal;
+  std::vector<std::string> writes_seen;
+};
+
+TEST(Apply, WritesThePlanThenNothingThenRevertRestoresEveryByte) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  const auto before = dump(rig.dir.path());
+  auto first = rig.apply();
+  ASSERT_TRUE(first.ok()) << first.error().text();
+  EXPECT_TRUE(first->errors.empty());
+  EXPECT_EQ(first->writes.size(), 25u);
+  EXPECT_EQ(read_text(rig.dir / "sys/class/net/eth0/queues/tx-1/xps_cpus"), "018\n");
+  auto second = rig.apply();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->writes.size(), 0u);
+  EXPECT_EQ(rig.writes_seen.size(), 0u);
+  auto rev = rig.revert();
+  ASSERT_TRUE(rev.ok());
+  EXPECT_TRUE(rev->errors.empty());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+  EXPECT_TRUE(rig.journal->entries().empty());
+}
+
+TEST(Apply, ChannelsFirstThenNewQueuesAndRevertRemovesThem) {
+  Rig rig("rhel7.4-combined-1-of-8");
+  const auto before = dump(rig.dir.path());
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->writes.empty());
+  EXPECT_EQ(r->writes.front().target, "ethtool:eth0:channels");
+  EXPECT_TRUE(fs::exists(rig.dir / "sys/class/net/eth0/queues/tx-7"));
+  ASSERT_TRUE(rig.revert().ok());
+  EXPECT_FALSE(fs::exists(rig.dir / "sys/class/net/eth0/queues/tx-7"));
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+}
+
+TEST(Apply, ARefusedWriteRollsBackThatNicOnlyInReverseOrder) {
+  Rig rig("bond-over-virtio");
+  const auto before = dump(rig.dir.path());
+  rig.fail_on["eth0/queues/tx-2/xps_cpus"] = EACCES;
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_EQ(r->errors[0].nic, "eth0");
+  EXPECT_NE(r->errors[0].error.find("tx-2/xps_cpus"), std::string::npos) << r->errors[0].error;
+  EXPECT_EQ(r->errors[0].hint, "run as root");
+  EXPECT_EQ(r->failed_nics, std::vector<std::string>{"eth0"});
+  // eth0's earlier writes (RPS none, tx-0, tx-1) were undone, newest first.
+  ASSERT_GE(r->rolled_back.size(), 2u);
+  EXPECT_NE(r->rolled_back[0].target.find("tx-1"), std::string::npos);
+  EXPECT_NE(r->rolled_back[1].target.find("tx-0"), std::string::npos);
+  const auto now = dump(rig.dir.path());
+  for (const auto& [path, content] : before)
+    if (path.find("net/eth0/") != std::string::npos) {
+      EXPECT_EQ(now.at(path), content) << path;
+    }
+  // eth1 and the sysctls went ahead.
+  EXPECT_EQ(read_text(rig.dir / "sys/class/net/eth1/queues/tx-3/xps_cpus"), "8\n");
+  EXPECT_EQ(read_text(rig.dir / "proc/sys/net/core/netdev_budget"), "50000\n");
+  for (const auto& w : r->writes) EXPECT_NE(w.nic, "eth0") << w.target;
+}
+
+TEST(Apply, AFailureAfterAChannelChangeRestoresTheChannels) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  rig.policy.channel_cap = 2;
+  const auto before = dump(rig.dir.path());
+  rig.fail_on["tx-1/xps_cpus"] = EINVAL;
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_EQ(SnapshotEthtool(SysRoot(rig.dir.path())).channels("eth0")->combined, 4u);
+  const auto now = dump(rig.dir.path());
+  for (const auto& [path, content] : before)
+    if (path.find("net/eth0/") != std::string::npos || path.find("ethtool/eth0") != std::string::npos) {
+      EXPECT_EQ(now.count(path) ? now.at(path) : "<missing>", content) << path;
+    }
+}
+
+TEST(Apply, EinvalOnASysctlRollsBackTheSysctls) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  rig.fail_on["netdev_max_backlog"] = EINVAL;
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_EQ(read_text(rig.dir / "proc/sys/net/core/dev_weight"), "64\n");
+  EXPECT_EQ(read_text(rig.dir / "proc/sys/net/core/netdev_budget"), "300\n");
+  EXPECT_EQ(read_text(rig.dir / "sys/class/net/eth0/queues/tx-0/xps_cpus"), "007\n") << "NICs are not rolled back";
+}
+
+TEST(Apply, MasksKeepTheFilesGroupCountOn288Cpus) {
+  Rig rig("cpus-288");
+  auto r = rig.apply();  // the strict writer refuses any other group count with EOVERFLOW
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->errors.empty()) << r->errors[0].error;
+  EXPECT_GT(r->writes.size(), 64u);
+  // The fake does refuse a wrong count, so the check above means something.
+  SysRoot root(rig.dir.path());
+  FaultyWriter w(root);
+  auto bad = w.write("sys/class/net/eth0/queues/tx-0/xps_cpus", "1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, EOVERFLOW);
+}
+
+TEST(Apply, AKernelManagedIrqIsNotApplicableNotAnError) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  rig.fail_on["smp_affinity"] = EIO;
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->errors.empty());
+  unsigned managed = 0;
+  for (const auto& s : r->not_applicable) managed += s.why.find("kernel-managed") != std::string::npos;
+  EXPECT_EQ(managed, 8u);
+}
+
+TEST(Apply, OfflineCpusAndRevert) {
+  Rig rig("offline-cpus");
+  const auto before = dump(rig.dir.path());
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->errors.empty());
+  ASSERT_TRUE(rig.revert().ok());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+}
+
+TEST(Apply, DryRunWritesNothing) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  const auto before = dump(rig.dir.path());
+  auto r = rig.apply(/*dry_run=*/true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->writes.size(), 25u);
+  EXPECT_TRUE(rig.writes_seen.empty());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+  EXPECT_FALSE(fs::exists(rig.dir / "state/journal.json"));
+}
+
+TEST(Journal, FirstOriginalWinsAcrossProfilesAndRevertRestoresIt) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  const auto before = dump(rig.dir.path());
+  rig.policy.profile = Profile::Latency;
+  ASSERT_TRUE(rig.apply().ok());
+  rig.policy.profile = Profile::Throughput;
+  rig.policy.channel_cap = 3;
+  ASSERT_TRUE(rig.apply().ok());
+  rig.policy.channel_cap.reset();
+  rig.policy.sysctl_overrides["net.core.netdev_budget"] = 777;
+  ASSERT_TRUE(rig.apply().ok());
+  for (const auto& e : rig.journal->entries())
+    if (e.target == "proc/sys/net/core/netdev_budget") {
+      EXPECT_EQ(e.original, "300");
+    }
+  ASSERT_TRUE(rig.revert().ok());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+}
+
+TEST(Journal, RevertOneNicLeavesTheOthersAndTheSysctls) {
+  Rig rig("bond-over-virtio");
+  ASSERT_TRUE(rig.apply().ok());
+  auto r = rig.revert({"eth1"});
+  ASSERT_TRUE(r.ok());
+  for (const auto& e : rig.journal->entries()) EXPECT_NE(e.nic, "eth1");
+  EXPECT_FALSE(rig.journal->entries().empty());
+  EXPECT_EQ(SnapshotEthtool(SysRoot(rig.dir.path())).channels("eth1")->combined, 1u);
+}
+
+TEST(Journal, ACorruptJournalIsAnErrorNamingItAndNothingIsWritten) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  write_text(rig.dir / "state/journal.json", "{\"format\": 1, \"entries\": [tru");
+  const auto before = dump(rig.dir.path());
+  auto r = rig.apply();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().text().find("journal.json"), std::string::npos);
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+}
+
+TEST(Journal, RoundTripsAndIgnoresStaleTempFiles) {
+  TempDir d;
+  write_text(d / "journal.json.tmp.12345", "half a jou");
+  auto j = Journal::load(d.path());
+  ASSERT_TRUE(j.ok());
+  EXPECT_FALSE(fs::exists(d / "journal.json.tmp.12345"));
+  ASSERT_TRUE(j->record({{"ethtool:eth0:channels", SettingKind::Channels, "eth0", "rx 0 tx 0 other 0 combined 1"},
+                         {"proc/sys/net/core/dev_weight", SettingKind::Sysctl, "", "64"}})
+                  .ok());
+  ASSERT_TRUE(j->record({{"proc/sys/net/core/dev_weight", SettingKind::Sysctl, "", "6000"}}).ok());
+  auto again = Journal::load(d.path());
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->entries().size(), 2u);
+  EXPECT_EQ(again->entries()[1].original, "64");
+  EXPECT_EQ(again->entries()[0].kind, SettingKind::Channels);
+  ASSERT_TRUE(again->forget({"proc/sys/net/core/dev_weight"}).ok());
+  EXPECT_EQ(Journal::load(d.path())->entries().size(), 1u);
+}
+
+TEST(DurableFile, ReplacesAtomically) {
+  TempDir d;
+  ASSERT_TRUE(write_file_atomically(d / "a/b/status.json", "one\n").ok());
+  ASSERT_TRUE(write_file_atomically(d / "a/b/status.json", "two\n").ok());
+  EXPECT_EQ(read_text(d / "a/b/status.json"), "two\n");
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(d / "a/b")) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u) << "no temp file left behind";
+}
+
+}  // namespace
+}  // namespace gn::test

@@ -13,6 +13,7 @@
 #include "probe.h"
 #include "run_lock.h"
 #include "session.h"
+#include "status.h"
 
 namespace gn {
 
@@ -115,6 +116,34 @@ int run_revert(const CliOptions& o, std::ostream& out) {
   if (o.json) out << revert_json(*report, result).dump(2) << "\n";
   else render_revert_text(out, *report, o.verbose);
   return report->errors.empty() ? exit_code::kOk : exit_code::kPartial;
+}
+
+}  // namespace gn
+
+namespace gn {
+
+int run_status(const CliOptions& o, std::ostream& out) {
+  const SysRoot root(o.root);
+  auto ethtool = make_ethtool(root);
+  auto facts = probe(root, *ethtool, ProbeOptions{o.policy.drivers});
+  if (!facts) {
+    spdlog::error("{}", facts.error().text());
+    return exit_code::kFailed;
+  }
+  if (auto r = check_interfaces_exist(*facts, o.policy); !r) {
+    spdlog::error("{}", r.error().text());
+    return exit_code::kUsage;
+  }
+  const Plan plan = make_plan(*facts, o.policy);
+  Status st{*facts, o.policy, plan, std::nullopt, 0};
+  if (auto text = read_small_file(status_path(o))) {
+    auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded()) st.last_apply = std::move(j);
+  }
+  if (auto j = Journal::load(o.state_dir)) st.journal_entries = j->entries().size();
+  if (o.json) out << status_json(st).dump(2) << "\n";
+  else render_status_table(out, st);
+  return exit_code::kOk;
 }
 
 }  // namespace gn

@@ -11,5 +11,6 @@ int run_plan(const CliOptions& o, std::ostream& out);
 int run_capture(const CliOptions& o, std::ostream& out);
 int run_apply(const CliOptions& o, std::ostream& out);
 int run_revert(const CliOptions& o, std::ostream& out);
+int run_status(const CliOptions& o, std::ostream& out);
 
 }  // namespace gn

@@ -76,7 +76,7 @@ std::string for_people(const Setting& s, const std::string& value) {
 }
 }  // namespace
 
-void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, const Plan& plan) {
+void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, const Plan& plan, SettingLabel label) {
   out << "kernel " << f.kernel.text << ": " << to_string(f.behaviour) << " (" << f.behaviour_evidence << ")\n";
   out << "CPUs: online " << format_cpulist(f.cpus.online) << ", usable " << format_cpulist(f.cpus.usable())
       << ", " << f.cpus.nodes.size() << " NUMA node(s); profile " << to_string(policy.profile) << "\n\n";
@@ -92,16 +92,20 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
   size_t tw = 6;
   for (const auto& s : plan.settings) tw = std::max(tw, display_target(s.target).size());
   tw = std::min<size_t>(tw, 56);
-  out << std::setw(7) << "ACTION" << std::setw(static_cast<int>(tw + 2)) << "TARGET" << std::setw(20) << "CURRENT"
+  out << std::setw(7) << (label ? "STATE" : "ACTION") << std::setw(static_cast<int>(tw + 2)) << "TARGET" << std::setw(20) << "CURRENT"
       << std::setw(20) << "DESIRED" << "REASON\n";
   for (const auto& s : plan.settings) {
-    out << std::setw(7) << to_string(s.action) << std::setw(static_cast<int>(tw + 2))
+    out << std::setw(7) << (label ? label(s) : to_string(s.action)) << std::setw(static_cast<int>(tw + 2))
         << shorten(display_target(s.target), tw) << std::setw(20) << shorten(for_people(s, s.current), 19)
         << std::setw(20) << shorten(for_people(s, s.desired), 19) << s.reason << "\n";
   }
   for (const auto& note : plan.notes) out << "note: " << note << "\n";
-  out << plan.count(Action::Write) << " to write, " << plan.count(Action::Keep) << " already as planned, "
-      << plan.count(Action::Skip) << " skipped\n";
+  if (label)
+    out << plan.count(Action::Keep) << " ok, " << plan.count(Action::Write) << " drifted from the plan, "
+        << plan.count(Action::Skip) << " not applicable\n";
+  else
+    out << plan.count(Action::Write) << " to write, " << plan.count(Action::Keep) << " already as planned, "
+        << plan.count(Action::Skip) << " skipped\n";
 }
 
 }  // namespace gn

@@ -15,7 +15,10 @@ inline constexpr int kSchemaVersion = 1;
 nlohmann::json facts_summary_json(const Facts& facts);
 nlohmann::json setting_json(const Setting& s);
 nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& plan);
-void render_plan_table(std::ostream& out, const Facts& facts, const Policy& policy, const Plan& plan);
+// `label` names each setting's first column: the action for `plan`, the state for `status`.
+using SettingLabel = const char* (*)(const Setting&);
+void render_plan_table(std::ostream& out, const Facts& facts, const Policy& policy, const Plan& plan,
+                       SettingLabel label = nullptr);
 
 // "ethtool:eth0:channels" → "eth0 channels"; "sys/..." → "/sys/...".
 std::string display_target(const std::string& target);

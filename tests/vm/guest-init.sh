@@ -1,0 +1,35 @@
+#!/bin/sh
+# /init of the test guest: mount, load the virtio drivers, bring the NICs up with documentation
+# addresses, start qemu-guest-agent on its virtio port, and idle.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /run /var/lib /tmp /etc
+K=/lib/modules/$(uname -r)
+# No depmod here: dependencies first.
+for m in kernel/drivers/virtio/virtio_ring kernel/drivers/virtio/virtio kernel/drivers/virtio/virtio_pci_modern_dev \
+         kernel/drivers/virtio/virtio_pci_legacy_dev kernel/drivers/virtio/virtio_pci kernel/net/core/failover \
+         kernel/drivers/net/net_failover kernel/drivers/net/virtio_net kernel/drivers/char/virtio_console; do
+  insmod "$K/$m.ko" || echo "init: insmod $m failed"
+done
+# /dev/virtio-ports/NAME links (udev's job elsewhere).
+mkdir -p /dev/virtio-ports
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  for p in /sys/class/virtio-ports/vport*; do
+    [ -e "$p/name" ] && ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
+  done
+  [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ] && break
+  sleep 0.2
+done
+n=2
+for d in /sys/class/net/eth*; do
+  nic=${d##*/}
+  ip link set "$nic" up
+  ip addr add "192.0.2.$n/24" dev "$nic"
+  n=$((n + 1))
+done
+ip link set lo up
+echo "init: guest ready: $(ls /sys/class/net | tr '\n' ' ')"
+qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run &
+while true; do sleep 3600; done

@@ -249,7 +249,7 @@ class Planner {
               ", usable CPUs " + std::to_string(ncpu) + ")";
       }
       if (policy_.channel_cap) why += ", capped at " + std::to_string(*policy_.channel_cap);
-      const bool single = c.combined_kind() ? c.max_combined <= 1 : (c.max_rx <= 1 && c.max_tx <= 1);
+      const bool single = is_single_queue(n);
       if (!policy_.channels) {
         add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), "", Action::Skip,
             "turned off by configuration (channels = off)");
@@ -274,6 +274,13 @@ class Planner {
     plan_irqs(n, ntx, blocks);
   }
 
+  // One queue pair offered by the host: nothing to spread.
+  static bool is_single_queue(const Nic& n) {
+    if (!n.channels) return n.tx.size() <= 1 && n.rx.size() <= 1;
+    const Channels& c = *n.channels;
+    return c.combined_kind() ? c.max_combined <= 1 : (c.max_rx <= 1 && c.max_tx <= 1);
+  }
+
   const TxQueue* tx_queue(const Nic& n, unsigned q) const {
     for (const auto& t : n.tx)
       if (t.index == q) return &t;
@@ -287,10 +294,15 @@ class Planner {
 
   void plan_rps(const Nic& n, unsigned nrx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
     const unsigned ncpu = usable_.count();
-    const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu);
+    // A single-queue NIC is reported and left alone unless RPS is asked for by name.
+    const bool single = is_single_queue(n);
+    const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu && !single);
     const bool off = policy_.rps == RpsMode::Off;
     std::string why_not;
-    if (!on && !off) why_not = "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) + " usable CPUs (rps = auto)";
+    if (!on && !off)
+      why_not = single ? "single-queue NIC: left alone (rps = on spreads its receive work over the CPUs)"
+                       : "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
+                             " usable CPUs (rps = auto)";
     const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
     for (unsigned q = 0; q < nrx; ++q) {
       const RxQueue* r = rx_queue(n, q);
@@ -368,6 +380,8 @@ class Planner {
       };
       if (irq.role == IrqRole::Shared || irq.role == IrqRole::Legacy) {
         skip(irq.name + " serves every queue: left alone");
+      } else if (is_single_queue(n)) {
+        skip("single-queue NIC: left alone");
       } else if (q < 0 || static_cast<unsigned>(q) >= ntx) {
         continue;  // a queue pair beyond the planned count: unused
       } else if (!policy_.irq_affinity) {

@@ -82,8 +82,7 @@ ExecOutcome run_in_guest(AgentChannel& channel, const std::string& path, const s
     if (e->error_class == "CommandNotFound")
       return ExecError{ExecFailure::ExecDisabled, make_error(channel.describe(), e->error.message, exec_enablement_hint())};
     return ExecError{ExecFailure::ProgramMissing,
-                     make_error(path, "could not be started in the guest: " + e->error.message,
-                                "install guest-nettune in the guest, or give its path with --guest-path")};
+                     make_error(path, "could not be started in the guest: " + e->error.message)};
   }
   const auto& s = std::get<nlohmann::json>(started);
   if (!s.is_object() || !s.contains("pid") || !s["pid"].is_number_integer())

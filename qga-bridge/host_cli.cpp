@@ -4,6 +4,7 @@
 #include <ostream>
 #include <set>
 
+#include "cpuset.h"
 #include "guest_exec.h"
 
 namespace gn::qga {
@@ -73,6 +74,16 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
 
 namespace {
 
+// Masks as CPU lists ("0-3", "none"), which read better than hex on wide guests.
+std::string readable(const nlohmann::json& s, const char* key) {
+  const std::string v = s.value(key, std::string());
+  const std::string kind = s.value("kind", std::string());
+  if (v.empty() || (kind != "xps_cpus" && kind != "rps_cpus" && kind != "irq_affinity")) return v.empty() ? "-" : v;
+  auto m = parse_cpumask(v);
+  if (!m) return v;
+  return m->empty() ? "none" : format_cpulist(*m);
+}
+
 void print_settings(std::ostream& out, const nlohmann::json& doc, bool status) {
   out << "guest kernel " << doc["kernel"].value("release", std::string("?")) << ": "
       << doc["kernel"].value("driver_behaviour", std::string("?")) << "; CPUs "
@@ -85,7 +96,7 @@ void print_settings(std::ostream& out, const nlohmann::json& doc, bool status) {
     const std::string label = status ? s.value("state", std::string("?")) : s.value("action", std::string("?"));
     if (label == "skip" || label == "not_applicable") continue;
     out << std::left << std::setw(7) << label << std::setw(48) << s.value("target", std::string()) << std::setw(22)
-        << s.value("current", std::string()) << s.value("desired", std::string()) << "\n";
+        << readable(s, "current") << readable(s, "desired") << "\n";
   }
   if (status && doc.contains("summary"))
     out << doc["summary"].value("ok", 0) << " ok, " << doc["summary"].value("drift", 0) << " drifted, "
@@ -109,7 +120,9 @@ int run_host_command(const HostOptions& o, AgentChannel& channel, std::ostream& 
   args.insert(args.end(), o.agent_args.begin(), o.agent_args.end());
   const auto outcome = run_in_guest(channel, o.guest_path, args, Deadline::in_seconds(o.timeout));
   if (const auto* e = std::get_if<ExecError>(&outcome)) {
-    err << "guest-nettune-host: " << e->error.text() << "\n";
+    err << "guest-nettune-host: " << e->error.text();
+    if (e->kind == ExecFailure::ProgramMissing) err << " (install guest-nettune in the guest, or give its path with --guest-path)";
+    err << "\n";
     switch (e->kind) {
       case ExecFailure::NoAgent:
       case ExecFailure::Timeout: return host_exit::kNoAgent;

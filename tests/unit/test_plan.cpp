@@ -212,7 +212,15 @@ TEST(Plan, SingleQueueIsLeftAlone) {
   ASSERT_EQ(ch.size(), 1u);
   EXPECT_EQ(ch[0]->action, Action::Skip);
   EXPECT_NE(ch[0]->reason.find("single queue"), std::string::npos);
-  for (const Setting* s : of_kind(p.plan, SettingKind::Xps)) EXPECT_EQ(s->action, Action::Skip);
+  for (const auto& s : p.plan.settings) {
+    if (s.nic != "eth0") continue;
+    EXPECT_EQ(s.action, Action::Skip) << s.target << " of a single-queue NIC: " << s.reason;
+  }
+  // Asked for by name, RPS spreads its receive work.
+  Policy rps_on;
+  rps_on.rps = RpsMode::On;
+  const Planned q = plan_fixture("single-queue", rps_on);
+  EXPECT_EQ(of_kind(q.plan, SettingKind::RpsCpus, "eth0")[0]->action, Action::Write);
 }
 
 TEST(Plan, OtherDriversAreNotTouched) {

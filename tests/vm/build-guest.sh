@@ -16,6 +16,10 @@ done
 # The kernel: the newest cloud image the archive's meta-package names.
 if [ ! -e "$CACHE/kernel.ok" ]; then
   pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+  if [ -z "$pkg" ]; then
+    apt-get update -qq >/dev/null
+    pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+  fi
   [ -n "$pkg" ] || { echo "build-guest: no linux-image-cloud-amd64 in the package lists (apt-get update?)" >&2; exit 1; }
   rm -rf "$CACHE/kernel" && mkdir -p "$CACHE/kernel"
   (cd "$CACHE" && rm -f linux-image-*.deb && apt-get download "$pkg" >/dev/null 2>&1) ||
@@ -31,6 +35,7 @@ cp "$vmlinuz" "$OUT/vmlinuz"
 root="$OUT/root"
 rm -rf "$root" && mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,proc,sys,dev,run,tmp,etc}
 cp /bin/busybox "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
 install -m 0755 "$HERE/guest-init.sh" "$root/init"
 install -m 0755 "$HERE/gn-state.sh" "$root/usr/bin/gn-state"
 install -m 0755 "$BUILD/agent/guest-nettune" "$root/usr/sbin/guest-nettune"
@@ -39,7 +44,7 @@ file "$root/usr/sbin/guest-nettune" | grep -q "statically linked" || { echo "bui
 for prog in "$(command -v qemu-ga)" "$(command -v ethtool)"; do
   install -m 0755 "$prog" "$root/usr/sbin/$(basename "$prog")"
   # The libraries ldd lists, at the same paths, and the loader.
-  ldd "$prog" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}' | while read -r lib; do
+  ldd "$prog" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done

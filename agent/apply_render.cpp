@@ -57,6 +57,7 @@ nlohmann::json apply_json(const ApplyReport& r, const Policy& policy, const std:
           {"profile", to_string(policy.profile)},
           {"result", result},
           {"time", utc_now()},
+          {"epoch", static_cast<long long>(std::time(nullptr))},
           {"writes", writes_json(r.writes)},
           {"unchanged", targets_json(r.unchanged)},
           {"not_applicable", skips_json(r.not_applicable)},

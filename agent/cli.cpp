@@ -61,7 +61,10 @@ po::options_description general_options(const std::string& command) {
   if (command == "status")
     d.add_options()
         ("state-dir", po::value<std::string>(), "journal directory (default ROOT/var/lib/guest-nettune)")
-        ("run-dir", po::value<std::string>(), "status directory (default ROOT/run)");
+        ("run-dir", po::value<std::string>(), "status directory (default ROOT/run)")
+        ("prometheus", "print node_exporter textfile metrics (guest_nettune_*)");
+  if (command == "status" || command == "check")
+    d.add_options()("sample", po::value<double>(), "measure packets per second over SECONDS and say which load tier it is in");
   d.add_options()("verbose,v", "log what is read and written to stderr");
   return d;
 }
@@ -136,6 +139,7 @@ std::string command_summary(const std::string& command) {
   if (command == "apply") return "Write the plan: channels, RPS/RFS, XPS, IRQ affinity, sysctls; journal originals first.";
   if (command == "revert") return "Restore every value the journal holds (from before the first apply), then forget them.";
   if (command == "status") return "Show facts, plan, actual values, drift per setting and the last apply result.";
+  if (command == "check") return "Report what costs packet rate here (host queues, irqbalance, offloads, ...) and what to do.";
   if (command == "capture") return "Copy every file the probe reads, and the ethtool values, into DIR (a snapshot for --root).";
   return "";
 }
@@ -151,12 +155,13 @@ std::string main_help() {
       "  apply     " + command_summary("apply") + "\n"
       "  revert    " + command_summary("revert") + "\n"
       "  status    " + command_summary("status") + "\n"
+      "  check     " + command_summary("check") + "\n"
       "  capture   " + command_summary("capture") + "\n\n"
       "Run `guest-nettune COMMAND --help` for a command's options; --version prints the version.\n\n"
       "Exit codes: 0 done (changed or nothing to do); 1 failed (could not read the system or\n"
       "write the journal); 2 bad usage or input (nothing written); 3 partial (some NICs failed\n"
       "and were rolled back); 4 another run held the lock past --wait; 5 writes needed but not\n"
-      "permitted (run as root).\n";
+      "permitted (run as root); 6 `check` found warnings.\n";
 }
 
 Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::string>& args) {
@@ -223,6 +228,12 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
     o.wait_seconds = vm["wait"].as<double>();
     if (o.wait_seconds < 0 || o.wait_seconds > 3600) return usage("--wait must be 0 to 3600 seconds");
   }
+  o.prometheus = vm.count("prometheus") > 0;
+  if (vm.count("sample")) {
+    o.sample_seconds = vm["sample"].as<double>();
+    if (o.sample_seconds <= 0 || o.sample_seconds > 3600) return usage("--sample must be more than 0 and at most 3600 seconds");
+  }
+  if (o.json && o.prometheus) return usage("--json and --prometheus exclude each other");
   if (command == "capture") {
     if (!vm.count("capture-dir")) return usage("capture needs a destination directory: guest-nettune capture DIR");
     o.capture_dir = vm["capture-dir"].as<std::string>();

@@ -23,6 +23,8 @@ struct CliOptions {
   bool dry_run = false;
   bool verbose = false;
   std::string capture_dir;   // capture DIR
+  bool prometheus = false;   // status --prometheus
+  double sample_seconds = 0; // status/check --sample S
   Policy policy;
 };
 

@@ -13,14 +13,12 @@
 #include "probe.h"
 #include "run_lock.h"
 #include "session.h"
-#include "status.h"
 
 namespace gn {
 
 namespace {
 
 std::string lock_path(const CliOptions& o) { return o.run_dir + "/guest-nettune.lock"; }
-std::string status_path(const CliOptions& o) { return o.run_dir + "/guest-nettune/status.json"; }
 
 // Takes the run lock, or says why not (exit code in `code`).
 std::optional<RunLock> take_lock(const CliOptions& o, int& code) {
@@ -79,7 +77,7 @@ int run_apply(const CliOptions& o, std::ostream& out) {
   const std::string result = apply_result(*report);
   const auto doc = apply_json(*report, o.policy, result);
   if (!o.dry_run) {
-    if (auto r = write_file_atomically(status_path(o), doc.dump(2) + "\n"); !r)
+    if (auto r = write_file_atomically(status_path(o.run_dir), doc.dump(2) + "\n"); !r)
       spdlog::warn("{}, ignoring", r.error().text());
   }
   if (o.json) out << doc.dump(2) << "\n";
@@ -120,30 +118,3 @@ int run_revert(const CliOptions& o, std::ostream& out) {
 
 }  // namespace gn
 
-namespace gn {
-
-int run_status(const CliOptions& o, std::ostream& out) {
-  const SysRoot root(o.root);
-  auto ethtool = make_ethtool(root);
-  auto facts = probe(root, *ethtool, ProbeOptions{o.policy.drivers});
-  if (!facts) {
-    spdlog::error("{}", facts.error().text());
-    return exit_code::kFailed;
-  }
-  if (auto r = check_interfaces_exist(*facts, o.policy); !r) {
-    spdlog::error("{}", r.error().text());
-    return exit_code::kUsage;
-  }
-  const Plan plan = make_plan(*facts, o.policy);
-  Status st{*facts, o.policy, plan, std::nullopt, 0};
-  if (auto text = read_small_file(status_path(o))) {
-    auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded()) st.last_apply = std::move(j);
-  }
-  if (auto j = Journal::load(o.state_dir)) st.journal_entries = j->entries().size();
-  if (o.json) out << status_json(st).dump(2) << "\n";
-  else render_status_table(out, st);
-  return exit_code::kOk;
-}
-
-}  // namespace gn

@@ -12,5 +12,6 @@ int run_capture(const CliOptions& o, std::ostream& out);
 int run_apply(const CliOptions& o, std::ostream& out);
 int run_revert(const CliOptions& o, std::ostream& out);
 int run_status(const CliOptions& o, std::ostream& out);
+int run_check(const CliOptions& o, std::ostream& out);
 
 }  // namespace gn

@@ -90,6 +90,57 @@ Result<void> IoctlEthtool::set_channels(const std::string& nic, const Channels& 
   return {};
 }
 
+Result<std::vector<std::pair<std::string, uint64_t>>> IoctlEthtool::stats(const std::string& nic) {
+  // How many, their names (ETHTOOL_GSTRINGS), then the values (ETHTOOL_GSTATS).
+  alignas(struct ethtool_sset_info) char sset_buf[sizeof(struct ethtool_sset_info) + sizeof(uint32_t)] = {};
+  auto* sset = reinterpret_cast<struct ethtool_sset_info*>(sset_buf);
+  sset->cmd = ETHTOOL_GSSET_INFO;
+  sset->sset_mask = 1ULL << ETH_SS_STATS;
+  auto rc = ethtool_ioctl(nic, sset);
+  if (!rc) return rc.error();
+  if (*rc != 0) return ioctl_error(nic, "counting statistics (ETHTOOL_GSSET_INFO)", *rc);
+  const uint32_t n = sset->sset_mask ? sset->data[0] : 0;
+  if (n == 0) return make_error(nic, "the driver has no statistics", {}, EOPNOTSUPP);
+  std::vector<char> strings(sizeof(struct ethtool_gstrings) + size_t{n} * ETH_GSTRING_LEN);
+  auto* gs = reinterpret_cast<struct ethtool_gstrings*>(strings.data());
+  gs->cmd = ETHTOOL_GSTRINGS;
+  gs->string_set = ETH_SS_STATS;
+  gs->len = n;
+  rc = ethtool_ioctl(nic, gs);
+  if (!rc) return rc.error();
+  if (*rc != 0) return ioctl_error(nic, "reading statistic names (ETHTOOL_GSTRINGS)", *rc);
+  std::vector<char> values(sizeof(struct ethtool_stats) + size_t{n} * sizeof(uint64_t));
+  auto* st = reinterpret_cast<struct ethtool_stats*>(values.data());
+  st->cmd = ETHTOOL_GSTATS;
+  st->n_stats = n;
+  rc = ethtool_ioctl(nic, st);
+  if (!rc) return rc.error();
+  if (*rc != 0) return ioctl_error(nic, "reading statistics (ETHTOOL_GSTATS)", *rc);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    const char* name = reinterpret_cast<const char*>(gs->data) + size_t{i} * ETH_GSTRING_LEN;
+    out.emplace_back(std::string(name, strnlen(name, ETH_GSTRING_LEN)), st->data[i]);
+  }
+  return out;
+}
+
+Result<TxOffloads> IoctlEthtool::tx_offloads(const std::string& nic) {
+  TxOffloads t;
+  const auto get = [&](uint32_t cmd, bool& out, const char* what) -> Result<void> {
+    struct ethtool_value v {};
+    v.cmd = cmd;
+    auto rc = ethtool_ioctl(nic, &v);
+    if (!rc) return rc.error();
+    if (*rc != 0) return ioctl_error(nic, what, *rc);
+    out = v.data != 0;
+    return {};
+  };
+  if (auto r = get(ETHTOOL_GTXCSUM, t.tx_checksum, "reading tx checksumming (ETHTOOL_GTXCSUM)"); !r) return r.error();
+  if (auto r = get(ETHTOOL_GSG, t.scatter_gather, "reading scatter-gather (ETHTOOL_GSG)"); !r) return r.error();
+  if (auto r = get(ETHTOOL_GTSO, t.tso, "reading TSO (ETHTOOL_GTSO)"); !r) return r.error();
+  return t;
+}
+
 std::string format_ethtool_file(const EthtoolFile& f) {
   std::ostringstream o;
   o << "driver " << f.driver << "\n";

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "result.h"
@@ -23,6 +25,10 @@ struct Channels {
 // "combined 4" or "rx 4 tx 4", the way ethtool -L takes them.
 std::string channels_setting_text(const Channels& c);
 
+struct TxOffloads {
+  bool tx_checksum = false, scatter_gather = false, tso = false;
+};
+
 class EthtoolIo {
  public:
   virtual ~EthtoolIo() = default;
@@ -32,6 +38,14 @@ class EthtoolIo {
   virtual Result<Channels> channels(const std::string& nic) = 0;
   // Sets the current counts (rx, tx, other, combined) of `want`.
   virtual Result<void> set_channels(const std::string& nic, const Channels& want) = 0;
+  // The driver's statistics (what `ethtool -S` prints), by name. EOPNOTSUPP when there are none.
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> stats(const std::string& nic) {
+    return make_error(nic, "no driver statistics here", {}, EOPNOTSUPP);
+  }
+  // Transmit offloads (ETHTOOL_GTXCSUM, ETHTOOL_GSG, ETHTOOL_GTSO).
+  virtual Result<TxOffloads> tx_offloads(const std::string& nic) {
+    return make_error(nic, "no offload information here", {}, EOPNOTSUPP);
+  }
 };
 
 // ETHTOOL_GDRVINFO, ETHTOOL_GCHANNELS and ETHTOOL_SCHANNELS through SIOCETHTOOL: 3.10 to 6.x.
@@ -40,6 +54,8 @@ class IoctlEthtool : public EthtoolIo {
   Result<std::string> driver(const std::string& nic) override;
   Result<Channels> channels(const std::string& nic) override;
   Result<void> set_channels(const std::string& nic, const Channels& want) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> stats(const std::string& nic) override;
+  Result<TxOffloads> tx_offloads(const std::string& nic) override;
 };
 
 // A snapshot's guest-nettune-snapshot/ethtool/NIC file. Setting channels adds or removes queue

@@ -8,6 +8,7 @@
 #include "ethtool.h"
 #include "cpuset.h"
 #include "kernel_release.h"
+#include "softnet.h"
 
 namespace gn {
 
@@ -88,6 +89,11 @@ struct Facts {
   std::vector<Sysctl> sysctls;
   bool irqbalance_running = false;
   unsigned softnet_columns = 0;  // 0 when unreadable
+  // Per-CPU softnet counters, rows mapped to CPU numbers (by the cpu column from 5.10, else in
+  // online order).
+  std::vector<std::pair<unsigned, SoftnetRow>> softnet;
+  // CPU vulnerabilities reported as mitigated (name → the kernel's text).
+  std::vector<std::pair<std::string, std::string>> mitigations;
 
   const Nic* find_nic(const std::string& name) const;
   const Sysctl* find_sysctl(const std::string& name) const;

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   else if (command == "apply") run = run_apply;
   else if (command == "revert") run = run_revert;
   else if (command == "status") run = run_status;
+  else if (command == "check") run = run_check;
   if (run == nullptr) {
     spdlog::error("unknown command '{}' (see guest-nettune --help)", command);
     return exit_code::kUsage;

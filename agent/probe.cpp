@@ -345,6 +345,20 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
     auto s = parse_softnet_stat(*text);
     if (!s) return make_error(root.display(paths::kSoftnetStat), s.error().message);
     f.softnet_columns = s->columns;
+    const auto online = f.cpus.online.cpus();
+    for (size_t i = 0; i < s->rows.size(); ++i) {
+      const auto& row = s->rows[i];
+      const unsigned cpu = row.cpu ? *row.cpu : (i < online.size() ? online[i] : static_cast<unsigned>(i));
+      f.softnet.emplace_back(cpu, row);
+    }
+  }
+  // Mitigations the kernel reports (the source measured a loss from them on CentOS 7.6).
+  const std::string vul = paths::kCpuDir + "/vulnerabilities";
+  if (auto vulns = root.list(vul)) {
+    for (const auto& e : *vulns) {
+      auto text = root.read(vul + "/" + e.name);
+      if (text && trim(*text).rfind("Mitigation", 0) == 0) f.mitigations.emplace_back(e.name, std::string(trim(*text)));
+    }
   }
   return f;
 }

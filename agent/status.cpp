@@ -1,5 +1,9 @@
 #include "status.h"
 
+#include <iomanip>
+#include <map>
+#include <sstream>
+
 #include "plan_render.h"
 
 namespace gn {
@@ -13,6 +17,70 @@ const char* setting_state(const Setting& s) {
   return "?";
 }
 
+std::string drift_cause(const Status& st, const Setting& s) {
+  if (s.action != Action::Write) return {};
+  if (!st.journal_targets.count(s.target)) return "not applied yet";
+  if (s.kind == SettingKind::Channels) return "channels changed since the last apply (ethtool -L, or the host)";
+  // Only virtio_net rewrites XPS and IRQ affinity itself (on 4.19+, on every channel or CPU change).
+  const Nic* nic = st.facts.find_nic(s.nic);
+  if ((s.kind == SettingKind::Xps || s.kind == SettingKind::IrqAffinity) && nic && nic->driver == "virtio_net" &&
+      st.facts.behaviour == DriverBehaviour::DriverStripes)
+    return "the driver rewrote it (it does on every channel or CPU change)";
+  return "changed by something else since the last apply";
+}
+
+namespace {
+
+nlohmann::json load_json(const LoadSample& l) {
+  nlohmann::json nics = nlohmann::json::array();
+  for (const auto& n : l.nics) {
+    nlohmann::json rq = nlohmann::json::object(), tq = nlohmann::json::object();
+    for (const auto& [q, v] : n.rx_queue_pps) rq[std::to_string(q)] = v;
+    for (const auto& [q, v] : n.tx_queue_pps) tq[std::to_string(q)] = v;
+    nics.push_back({{"nic", n.nic}, {"rx_pps", n.rx_pps}, {"tx_pps", n.tx_pps}, {"rx_queue_pps", rq}, {"tx_queue_pps", tq}});
+  }
+  nlohmann::json cpus = nlohmann::json::array();
+  for (const auto& c : l.cpus)
+    cpus.push_back({{"cpu", c.cpu}, {"processed", c.processed}, {"dropped", c.dropped}, {"time_squeeze", c.time_squeeze}});
+  return {{"seconds", l.seconds}, {"nics", nics},           {"cpus", cpus},
+          {"peak_pps", l.peak_pps}, {"tier", l.tier},       {"recommendation", l.recommendation},
+          {"recommended_profile", l.recommended ? to_string(*l.recommended) : ""},
+          {"profile_fits", l.profile_fits}};
+}
+
+// ANSI colour only when asked (a terminal, NO_COLOR unset).
+struct Paint {
+  bool on;
+  std::string operator()(const std::string& s, const char* code) const {
+    return on ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+  }
+};
+
+std::string cpus_text(const Setting& s, const std::string& v) {
+  if (v.empty()) return "-";
+  if (s.kind != SettingKind::Xps && s.kind != SettingKind::RpsCpus && s.kind != SettingKind::IrqAffinity) return v;
+  auto m = parse_cpumask(v);
+  if (!m) return v;
+  return m->empty() ? "none" : format_cpulist(*m);
+}
+
+std::string setting_name(const Setting& s) {
+  switch (s.kind) {
+    case SettingKind::Channels: return "channels";
+    case SettingKind::Xps: return "tx-" + std::to_string(s.queue) + " xps";
+    case SettingKind::RpsCpus: return "rx-" + std::to_string(s.queue) + " rps";
+    case SettingKind::RpsFlowCnt: return "rx-" + std::to_string(s.queue) + " flows";
+    case SettingKind::IrqAffinity: return "irq " + std::to_string(s.irq) + (s.queue >= 0 ? " q" + std::to_string(s.queue) : "");
+    case SettingKind::Sysctl: {
+      const auto slash = s.target.rfind('/');
+      return "net.core." + s.target.substr(slash + 1);
+    }
+  }
+  return s.target;
+}
+
+}  // namespace
+
 nlohmann::json status_json(const Status& s) {
   nlohmann::json j = plan_json(s.facts, s.policy, s.plan);
   j["command"] = "status";
@@ -20,30 +88,153 @@ nlohmann::json status_json(const Status& s) {
   for (size_t i = 0; i < s.plan.settings.size(); ++i) {
     const Setting& st = s.plan.settings[i];
     j["settings"][i]["state"] = setting_state(st);
+    if (st.action == Action::Write) j["settings"][i]["drift_cause"] = drift_cause(s, st);
     ok += st.action == Action::Keep;
     drift += st.action == Action::Write;
     na += st.action == Action::Skip;
   }
   j["summary"] = {{"ok", ok}, {"drift", drift}, {"not_applicable", na}};
   j["last_apply"] = s.last_apply ? *s.last_apply : nlohmann::json(nullptr);
-  j["journal_entries"] = s.journal_entries;
+  j["journal_entries"] = s.journal_targets.size();
+  nlohmann::json softnet = nlohmann::json::array();
+  for (const auto& [cpu, row] : s.facts.softnet)
+    softnet.push_back({{"cpu", cpu}, {"processed", row.processed}, {"dropped", row.dropped}, {"time_squeeze", row.time_squeeze}});
+  j["softnet"] = softnet;
+  j["load"] = s.load ? load_json(*s.load) : nlohmann::json(nullptr);
   return j;
 }
 
-void render_status_table(std::ostream& out, const Status& s) {
-  render_plan_table(out, s.facts, s.policy, s.plan, [](const Setting& x) {
-    return x.action == Action::Skip ? "n/a" : setting_state(x);
-  });
+void render_status_table(std::ostream& out, const Status& s, bool colour) {
+  const Paint paint{colour};
+  const Facts& f = s.facts;
+  out << paint("guest-nettune status", "1") << ": kernel " << f.kernel.text << ", " << to_string(f.behaviour) << " ("
+      << f.behaviour_evidence << ")\n";
+  out << "CPUs online " << format_cpulist(f.cpus.online) << ", usable " << format_cpulist(f.cpus.usable()) << ", "
+      << f.cpus.nodes.size() << " NUMA node(s); profile " << to_string(s.policy.profile) << "\n";
   if (s.last_apply) {
     const auto& a = *s.last_apply;
-    out << "last apply: " << a.value("result", std::string("?")) << " at " << a.value("time", std::string("?"));
+    const std::string result = a.value("result", std::string("?"));
+    out << "last apply: " << paint(result, result == "ok" ? "32" : "31") << " at " << a.value("time", std::string("?"));
     if (a.contains("summary"))
       out << " (" << a["summary"].value("writes", 0) << " written, " << a["summary"].value("errors", 0) << " failed)";
     out << "\n";
   } else {
     out << "last apply: none recorded\n";
   }
-  out << s.journal_entries << " original value(s) kept for revert\n";
+  out << s.journal_targets.size() << " original value(s) kept for revert\n";
+
+  std::map<std::string, std::vector<const Setting*>> by_nic;
+  for (const auto& st : s.plan.settings) by_nic[st.nic].push_back(&st);
+  const auto row = [&](const Setting& st) {
+    const char* state = setting_state(st);
+    const std::string label = st.action == Action::Skip ? "n/a" : state;
+    const char* code = st.action == Action::Keep ? "32" : st.action == Action::Write ? "33" : "2";
+    std::ostringstream line;
+    line << "  " << std::left << std::setw(22) << setting_name(st) << paint(label, code)
+         << std::string(label.size() < 7 ? 7 - label.size() : 1, ' ') << std::setw(20) << cpus_text(st, st.current);
+    if (st.action == Action::Write) line << "-> " << std::setw(17) << cpus_text(st, st.desired) << drift_cause(s, st);
+    else if (st.action == Action::Skip) line << st.reason;
+    out << line.str() << "\n";
+  };
+  for (const auto& n : s.plan.nics) {
+    out << "\n" << paint(n.name, "1") << "  " << (n.driver.empty() ? "-" : n.driver) << "  ";
+    if (n.role == "tunable")
+      out << "queues " << n.queues_current << "/" << n.queues_max << " (planned " << n.queues_planned << ")\n";
+    else
+      out << n.detail << "\n";
+    for (const Setting* st : by_nic[n.name]) row(*st);
+  }
+  if (!by_nic[""].empty()) {
+    out << "\n" << paint("sysctls", "1") << "\n";
+    for (const Setting* st : by_nic[""]) row(*st);
+  }
+  unsigned dropped = 0, squeezed = 0;
+  for (const auto& [cpu, r] : f.softnet) {
+    dropped += static_cast<unsigned>(r.dropped);
+    squeezed += static_cast<unsigned>(r.time_squeeze);
+  }
+  out << "\nsoftnet since boot: " << dropped << " dropped, " << squeezed << " time_squeeze over " << f.softnet.size()
+      << " CPUs\n";
+  if (s.load) {
+    const auto& l = *s.load;
+    out << paint("load", "1") << " over " << std::fixed << std::setprecision(1) << l.seconds << " s:";
+    for (const auto& n : l.nics) out << " " << n.nic << " rx " << n.rx_pps << " pps, tx " << n.tx_pps << " pps;";
+    uint64_t d = 0, q = 0;
+    for (const auto& c : l.cpus) {
+      d += c.dropped;
+      q += c.time_squeeze;
+    }
+    out << " " << d << " dropped, " << q << " squeezed\n";
+    out << "tier " << l.tier << ": " << l.recommendation << "; profile " << to_string(s.policy.profile)
+        << (l.profile_fits ? " fits" : paint(" is too light for this load", "33")) << "\n";
+    out.unsetf(std::ios::fixed);
+  }
+  out << "\n" << s.plan.count(Action::Keep) << " ok, " << s.plan.count(Action::Write) << " drifted, "
+      << s.plan.count(Action::Skip) << " not applicable\n";
+}
+
+void render_status_prometheus(std::ostream& out, const Status& s) {
+  const auto esc = [](const std::string& v) {
+    std::string o;
+    for (char c : v) {
+      if (c == '\\' || c == '"') o += '\\';
+      if (c == '\n') {
+        o += "\\n";
+        continue;
+      }
+      o += c;
+    }
+    return o;
+  };
+  const auto help = [&](const char* name, const char* type, const char* text) {
+    out << "# HELP " << name << " " << text << "\n# TYPE " << name << " " << type << "\n";
+  };
+  help("guest_nettune_info", "gauge", "Kernel, driver behaviour and profile (value 1).");
+  out << "guest_nettune_info{kernel=\"" << esc(s.facts.kernel.text) << "\",driver_behaviour=\""
+      << to_string(s.facts.behaviour) << "\",profile=\"" << to_string(s.policy.profile) << "\"} 1\n";
+  help("guest_nettune_settings", "gauge", "Planned settings by state.");
+  out << "guest_nettune_settings{state=\"ok\"} " << s.plan.count(Action::Keep) << "\n";
+  out << "guest_nettune_settings{state=\"drift\"} " << s.plan.count(Action::Write) << "\n";
+  out << "guest_nettune_settings{state=\"not_applicable\"} " << s.plan.count(Action::Skip) << "\n";
+  help("guest_nettune_drift", "gauge", "Settings that differ from the plan, per NIC (\"\" for sysctls).");
+  std::map<std::string, unsigned> drift;
+  for (const auto& n : s.plan.nics)
+    if (n.role == "tunable") drift[n.name] = 0;
+  drift[""] = 0;
+  for (const auto& st : s.plan.settings) drift[st.nic] += st.action == Action::Write;
+  for (const auto& [nic, n] : drift) out << "guest_nettune_drift{nic=\"" << esc(nic) << "\"} " << n << "\n";
+  help("guest_nettune_queues", "gauge", "Queues per tunable NIC: current, planned, max.");
+  for (const auto& n : s.plan.nics) {
+    if (n.role != "tunable") continue;
+    out << "guest_nettune_queues{nic=\"" << esc(n.name) << "\",kind=\"current\"} " << n.queues_current << "\n";
+    out << "guest_nettune_queues{nic=\"" << esc(n.name) << "\",kind=\"planned\"} " << n.queues_planned << "\n";
+    out << "guest_nettune_queues{nic=\"" << esc(n.name) << "\",kind=\"max\"} " << n.queues_max << "\n";
+  }
+  help("guest_nettune_journal_entries", "gauge", "Original values kept for revert.");
+  out << "guest_nettune_journal_entries " << s.journal_targets.size() << "\n";
+  if (s.last_apply) {
+    help("guest_nettune_last_apply_success", "gauge", "1 when the last apply wrote everything it planned.");
+    out << "guest_nettune_last_apply_success " << (s.last_apply->value("result", std::string()) == "ok" ? 1 : 0) << "\n";
+    if (s.last_apply->contains("epoch")) {
+      help("guest_nettune_last_apply_timestamp_seconds", "gauge", "When the last apply ran (Unix time).");
+      out << "guest_nettune_last_apply_timestamp_seconds " << (*s.last_apply)["epoch"].get<long long>() << "\n";
+    }
+  }
+  help("guest_nettune_softnet_dropped_total", "counter", "Packets dropped from the backlog, per CPU (softnet_stat).");
+  for (const auto& [cpu, r] : s.facts.softnet)
+    out << "guest_nettune_softnet_dropped_total{cpu=\"" << cpu << "\"} " << r.dropped << "\n";
+  help("guest_nettune_softnet_time_squeeze_total", "counter", "NAPI runs out of budget or time, per CPU (softnet_stat).");
+  for (const auto& [cpu, r] : s.facts.softnet)
+    out << "guest_nettune_softnet_time_squeeze_total{cpu=\"" << cpu << "\"} " << r.time_squeeze << "\n";
+  if (s.load) {
+    help("guest_nettune_packets_per_second", "gauge", "Sampled packet rate per NIC and direction.");
+    for (const auto& n : s.load->nics) {
+      out << "guest_nettune_packets_per_second{nic=\"" << esc(n.nic) << "\",direction=\"rx\"} " << n.rx_pps << "\n";
+      out << "guest_nettune_packets_per_second{nic=\"" << esc(n.nic) << "\",direction=\"tx\"} " << n.tx_pps << "\n";
+    }
+    help("guest_nettune_profile_fits", "gauge", "1 when the active profile suits the sampled load tier.");
+    out << "guest_nettune_profile_fits{tier=\"" << s.load->tier << "\"} " << (s.load->profile_fits ? 1 : 0) << "\n";
+  }
 }
 
 }  // namespace gn

@@ -1,12 +1,16 @@
-// Status: one value (facts, plan, actual values, drift per setting, last apply result, journal)
-// with its renderers.
+// Status: one value (facts, plan, actual values, drift per setting with its likely cause, the
+// last apply's result, the journal, optionally a load sample) and its three renderers: a table
+// for people, JSON (docs/status-schema.json) and Prometheus text for node_exporter.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
+#include <set>
+#include <string>
 
 #include "facts.h"
+#include "load_sample.h"
 #include "plan.h"
 #include "policy.h"
 
@@ -17,13 +21,17 @@ struct Status {
   const Policy& policy;
   const Plan& plan;
   std::optional<nlohmann::json> last_apply;  // the status file of the last apply, if any
-  size_t journal_entries = 0;
+  std::set<std::string> journal_targets;     // what the agent has changed and can revert
+  std::optional<LoadSample> load;
 };
 
 // ok (holds the planned value), drift (differs: apply would write it), not_applicable.
 const char* setting_state(const Setting& s);
+// Who likely changed a drifted setting.
+std::string drift_cause(const Status& st, const Setting& s);
 
 nlohmann::json status_json(const Status& s);
-void render_status_table(std::ostream& out, const Status& s);
+void render_status_table(std::ostream& out, const Status& s, bool colour);
+void render_status_prometheus(std::ostream& out, const Status& s);
 
 }  // namespace gn

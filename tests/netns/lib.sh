@@ -10,8 +10,10 @@ STATE="$WORK/state"
 PASSES=0
 FAILS=0
 
+EXTRA_NS=()  # more namespaces a test made, removed with NS
 cleanup() {
   local rc=$?
+  for extra in "${EXTRA_NS[@]}"; do ip netns del "$extra" 2>/dev/null || true; done
   ip netns del "$NS" 2>/dev/null || true
   rm -rf "$WORK"
   exit $rc
@@ -33,7 +35,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 agent() {  # agent COMMAND [ARGS]: the agent in the namespace, tuning veth, with the test's state
   local cmd=$1; shift
   local state=()
-  [ "$cmd" = plan ] || state=(--state-dir "$STATE" --run-dir "$WORK/run")
+  case $cmd in apply|revert|status) state=(--state-dir "$STATE" --run-dir "$WORK/run") ;; esac
   in_ns "$AGENT" "$cmd" --driver veth --config '' "${state[@]}" "$@"
 }
 agent_revert() { in_ns "$AGENT" revert --state-dir "$STATE" --run-dir "$WORK/run" --config '' "$@"; }

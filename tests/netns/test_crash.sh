@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Crash safety: kill -9 the agent at random moments during apply, then revert. Every trial must
-# end with the original state restored exactly and a journal that parses.
+# end with the original state restored exactly and a journal that parses. Trials go on until
+# TRIALS kills have landed while the agent ran (at most 3 x TRIALS tries); a kill that came too
+# late shortens that mode's delays, so the kills keep landing mid-way on a loaded machine.
 . "$(dirname "$0")/lib.sh"
 TRIALS=${GN_CRASH_TRIALS:-100}
 make_pairs 8 64
@@ -22,7 +24,7 @@ done
 check "baseline restored before the trials" [ "$(dump_state)" = "$baseline" ]
 
 killed_mid=0
-for ((t = 0; t < TRIALS; t++)); do
+for ((t = 0; t < 3 * TRIALS && killed_mid < TRIALS; t++)); do
   mode=${modes[t % 3]}
   delay_us=$((RANDOM * RANDOM % (duration_us[$mode] + 1)))
   # shellcheck disable=SC2086
@@ -31,7 +33,11 @@ for ((t = 0; t < TRIALS; t++)); do
   sleep "$(printf '0.%06d' "$delay_us")"   # the random kill moment, not a synchronisation
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null && rc=0 || rc=$?
-  [ "$rc" -eq 137 ] && killed_mid=$((killed_mid + 1))
+  if [ "$rc" -eq 137 ]; then
+    killed_mid=$((killed_mid + 1))
+  else
+    duration_us[$mode]=$((duration_us[$mode] * 3 / 4 + 1))  # it finished first: aim earlier
+  fi
   check "trial $t: journal parses after kill -9 (delay ${delay_us} us, rc $rc)" journal_parses
   agent_revert >/dev/null 2>&1 || fail "trial $t: revert exited $?"
   now=$(dump_state)
@@ -41,6 +47,6 @@ for ((t = 0; t < TRIALS; t++)); do
   fi
   check "trial $t: journal parses after revert" journal_parses
 done
-echo "$killed_mid of $TRIALS trials killed the agent while it ran"
-check "most kills landed while the agent ran ($killed_mid/$TRIALS)" [ "$killed_mid" -ge $((TRIALS / 2)) ]
+echo "$killed_mid of $t trials killed the agent while it ran"
+check "$TRIALS kills landed while the agent ran ($killed_mid in $t trials)" [ "$killed_mid" -ge "$TRIALS" ]
 finish

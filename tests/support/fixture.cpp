@@ -97,6 +97,8 @@ void Fixture::write(const std::string& dir_s) const {
   put(dir / paths::kSnapshotUnreadable, "");
   put(dir / paths::kSnapshotDir / "FORMAT", "guest-nettune snapshot 1\n");
   if (irqbalance) put(dir / paths::kProc / "812/comm", "irqbalance\n");
+  for (const auto& m : mitigations) put(dir / paths::kCpuDir / "vulnerabilities" / m, "Mitigation: Retpolines\n");
+  put(dir / paths::kCpuDir / "vulnerabilities/meltdown", "Not affected\n");
   put(dir / paths::kProc / "1/comm", "systemd\n");
 
   // /proc/interrupts header and lines.
@@ -153,7 +155,7 @@ void Fixture::write(const std::string& dir_s) const {
     put(dir / paths::kSnapshotEthtool / n.name, format_ethtool_file(ef));
 
     const unsigned nq = n.upper_kind.empty() ? n.queues : 1;
-    const auto blocks = driver_stripes(online_set, std::max(nq, n.max_queues));
+    const auto blocks = driver_stripes(online_set, nq);
     for (unsigned q = 0; q < nq; ++q) {
       const fs::path tx = netdir / "queues" / ("tx-" + std::to_string(q));
       CpuSet xps;

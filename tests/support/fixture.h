@@ -40,6 +40,7 @@ struct Fixture {
       {"netdev_budget", "300"},  {"netdev_budget_usecs", "2000"}, {"netdev_max_backlog", "1000"},
       {"rps_sock_flow_entries", "0"}};
   bool irqbalance = false;
+  std::vector<std::string> mitigations;  // vulnerabilities reported as "Mitigation: ..."
 
   // Writes the tree into dir (created).
   void write(const std::string& dir) const;

@@ -29,15 +29,14 @@ int main(int argc, char** argv) {
   to.sin_family = AF_INET;
   to.sin_port = htons(9);
   if (inet_pton(AF_INET, argc > 3 ? argv[3] : "192.0.2.1", &to.sin_addr) != 1) return 2;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    std::perror("connect");
-    return 1;
-  }
+  // Unconnected: an ICMP port-unreachable from the far side must not fail the next send.
   char payload[64];
   std::memset(payload, 'g', sizeof payload);
   long sent = 0;
   for (long i = 0; i < count; ++i)
-    if (send(fd, payload, sizeof payload, 0) == static_cast<ssize_t>(sizeof payload)) ++sent;
+    if (sendto(fd, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+        static_cast<ssize_t>(sizeof payload))
+      ++sent;
   std::printf("%ld\n", sent);
   return sent == count ? 0 : 1;
 }

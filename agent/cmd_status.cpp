@@ -1,0 +1,103 @@
+// `status` and `check`: probe, plan, read the journal and the last result, report.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "checks.h"
+#include "commands.h"
+#include "durable_file.h"
+#include "exit_codes.h"
+#include "journal.h"
+#include "load_sample.h"
+#include "plan.h"
+#include "plan_render.h"
+#include "probe.h"
+#include "session.h"
+#include "status.h"
+
+namespace gn {
+
+namespace {
+
+// Probe and plan for a read-only command; exit code in `code` when it fails.
+struct Snapshot {
+  const SysRoot root;
+  std::unique_ptr<EthtoolIo> ethtool;
+  std::optional<Facts> facts;
+  std::optional<Plan> plan;
+};
+
+bool probe_and_plan(const CliOptions& o, Snapshot& s, int& code) {
+  auto facts = probe(s.root, *s.ethtool, ProbeOptions{o.policy.drivers});
+  if (!facts) {
+    spdlog::error("{}", facts.error().text());
+    code = exit_code::kFailed;
+    return false;
+  }
+  if (auto r = check_interfaces_exist(*facts, o.policy); !r) {
+    spdlog::error("{}", r.error().text());
+    code = exit_code::kUsage;
+    return false;
+  }
+  s.facts = std::move(*facts);
+  s.plan = make_plan(*s.facts, o.policy);
+  return true;
+}
+
+std::optional<LoadSample> maybe_sample(const CliOptions& o, Snapshot& s) {
+  if (o.sample_seconds <= 0) return std::nullopt;
+  auto l = sample_load(s.root, *s.ethtool, *s.facts, selected_nics(*s.facts, o.policy), o.sample_seconds, o.policy.profile);
+  if (!l) {
+    spdlog::warn("{}, ignoring", l.error().text());
+    return std::nullopt;
+  }
+  return std::move(*l);
+}
+
+bool colour_wanted() {
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr && term != nullptr && std::string(term) != "dumb";
+}
+
+}  // namespace
+
+int run_status(const CliOptions& o, std::ostream& out) {
+  Snapshot s{SysRoot(o.root), nullptr, std::nullopt, std::nullopt};
+  s.ethtool = make_ethtool(s.root);
+  int code = exit_code::kOk;
+  if (!probe_and_plan(o, s, code)) return code;
+  Status st{*s.facts, o.policy, *s.plan, std::nullopt, {}, maybe_sample(o, s)};
+  if (auto text = read_small_file(status_path(o.run_dir))) {
+    auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded()) st.last_apply = std::move(j);
+  }
+  if (auto j = Journal::load(o.state_dir))
+    for (const auto& e : j->entries()) st.journal_targets.insert(e.target);
+  if (o.json) out << status_json(st).dump(2) << "\n";
+  else if (o.prometheus) render_status_prometheus(out, st);
+  else render_status_table(out, st, &out == &std::cout && colour_wanted());
+  return exit_code::kOk;
+}
+
+int run_check(const CliOptions& o, std::ostream& out) {
+  Snapshot s{SysRoot(o.root), nullptr, std::nullopt, std::nullopt};
+  s.ethtool = make_ethtool(s.root);
+  int code = exit_code::kOk;
+  if (!probe_and_plan(o, s, code)) return code;
+  const auto load = maybe_sample(o, s);
+  const auto rules = count_iptables_rules(s.root);
+  const auto findings = run_checks(*s.facts, *s.plan, selected_nics(*s.facts, o.policy), *s.ethtool, rules, load);
+  if (o.json)
+    out << nlohmann::json{{"schema_version", kSchemaVersion}, {"command", "check"}, {"findings", findings_json(findings)}}
+               .dump(2)
+        << "\n";
+  else
+    render_findings(out, findings);
+  for (const auto& f : findings)
+    if (f.severity == Severity::Warning) return exit_code::kFindings;
+  return exit_code::kOk;
+}
+
+}  // namespace gn

@@ -17,16 +17,21 @@ const std::set<std::string> kCommands = {"status", "plan", "apply", "revert"};
 std::string host_help() {
   return "guest-nettune-host: ask a guest's guest-nettune, through its qemu-guest-agent, how its network is\n"
          "tuned, or tell it to tune or revert.\n\n"
-         "Usage: guest-nettune-host --socket PATH [--timeout S] [--guest-path P] [--json]\n"
-         "                          {status|plan|apply|revert} [guest-nettune options...]\n\n"
-         "  --socket PATH      the VM's org.qemu.guest_agent.0 chardev socket\n"
+         "Usage: guest-nettune-host {--socket PATH | --domain NAME|UUID [--connect URI]} [--timeout S]\n"
+         "                          [--guest-path P] [--json] {status|plan|apply|revert} [guest-nettune options...]\n"
+         "       guest-nettune-host --all [--connect URI] [--json] status\n\n"
+         "  --socket PATH      the VM's org.qemu.guest_agent.0 chardev socket (QEMU, Proxmox)\n"
+         "  --domain NAME      a libvirt domain, through virDomainQemuAgentCommand (libvirt holds the socket)\n"
+         "  --connect URI      the libvirt connection (default qemu:///system)\n"
+         "  --all              every running domain on the connection, one row each (status only)\n"
          "  --timeout S        give up after S seconds (default 30)\n"
          "  --guest-path P     guest-nettune inside the guest (default /usr/sbin/guest-nettune)\n"
          "  --json             print the guest's JSON instead of a table\n"
          "Options after the command go to guest-nettune in the guest (--profile, --interface, ...).\n\n"
          "Exit codes: 0 done; 2 bad usage; 10 no guest agent answering; 11 guest-exec disabled in the\n"
          "guest; 12 guest-nettune missing in the guest; 13 guest-nettune failed (its exit code is shown);\n"
-         "14 the guest's answer is unusable (not JSON, another schema version, cut short).\n";
+         "14 the guest's answer is unusable (not JSON, another schema version, cut short); 15 --all: some\n"
+         "domains did not report.\n";
 }
 
 Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
@@ -45,6 +50,16 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
       auto v = value("--socket");
       if (!v) return v.error();
       o.socket = *v;
+    } else if (a == "--domain") {
+      auto v = value("--domain");
+      if (!v) return v.error();
+      o.domain = *v;
+    } else if (a == "--connect") {
+      auto v = value("--connect");
+      if (!v) return v.error();
+      o.connect = *v;
+    } else if (a == "--all") {
+      o.all = true;
     } else if (a == "--guest-path") {
       auto v = value("--guest-path");
       if (!v) return v.error();
@@ -68,7 +83,10 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
   }
   if (o.help) return o;
   if (o.command.empty()) return make_error("", "no command (status, plan, apply, revert)", "see --help");
-  if (o.socket.empty()) return make_error("", "no agent channel: give --socket PATH", "see --help");
+  const int channels = !o.socket.empty() + !o.domain.empty() + o.all;
+  if (channels == 0) return make_error("", "no agent channel: give --socket PATH, --domain NAME or --all", "see --help");
+  if (channels > 1) return make_error("", "give only one of --socket, --domain and --all", "see --help");
+  if (o.all && o.command != "status") return make_error("--all", "goes with status only");
   return o;
 }
 
@@ -168,6 +186,74 @@ int run_host_command(const HostOptions& o, AgentChannel& channel, std::ostream& 
     return host_exit::kAgentFailed;
   }
   return host_exit::kOk;
+}
+
+}  // namespace gn::qga
+
+namespace gn::qga {
+
+int run_host_all(const HostOptions& o, std::vector<DomainChannel>& domains, std::ostream& out, std::ostream& err) {
+  nlohmann::json rows = nlohmann::json::array();
+  bool all_reported = true;
+  for (auto& d : domains) {
+    nlohmann::json row = {{"domain", d.name}};
+    if (!d.channel) {
+      row["agent"] = "error";
+      row["error"] = d.open_error;
+      all_reported = false;
+      rows.push_back(row);
+      continue;
+    }
+    std::vector<std::string> args = {"status", "--json"};
+    args.insert(args.end(), o.agent_args.begin(), o.agent_args.end());
+    const auto r = run_in_guest(*d.channel, o.guest_path, args, Deadline::in_seconds(o.timeout));
+    if (const auto* e = std::get_if<ExecError>(&r)) {
+      static const char* names[] = {"no agent", "exec disabled", "guest-nettune missing", "bad reply", "timeout"};
+      row["agent"] = names[static_cast<int>(e->kind)];
+      row["error"] = e->error.text();
+      all_reported = false;
+      rows.push_back(row);
+      continue;
+    }
+    const auto& res = std::get<ExecResult>(r);
+    const auto doc = nlohmann::json::parse(res.out, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || doc.value("schema_version", 0) != kSchemaVersion) {
+      row["agent"] = "bad reply";
+      row["error"] = "guest-nettune exited " + std::to_string(res.exit_code.value_or(-1)) + (res.err.empty() ? "" : ": " + res.err);
+      all_reported = false;
+      rows.push_back(row);
+      continue;
+    }
+    row["agent"] = "ok";
+    row["kernel"] = doc["kernel"].value("release", std::string());
+    row["profile"] = doc.value("profile", std::string());
+    row["drift"] = doc["summary"].value("drift", 0);
+    std::string queues;
+    for (const auto& n : doc["nics"])
+      if (n.value("role", std::string()) == "tunable")
+        queues += (queues.empty() ? "" : " ") + n.value("name", std::string()) + ":" +
+                  std::to_string(n.value("queues_current", 0)) + "/" + std::to_string(n.value("queues_max", 0));
+    row["queues"] = queues;
+    row["last_apply"] = doc["last_apply"].is_object() ? doc["last_apply"].value("result", std::string()) : "none";
+    rows.push_back(row);
+  }
+  if (o.json) {
+    out << rows.dump(2) << "\n";
+  } else {
+    out << std::left << std::setw(20) << "DOMAIN" << std::setw(24) << "AGENT" << std::setw(26) << "KERNEL"
+        << std::setw(8) << "DRIFT" << std::setw(12) << "LAST APPLY" << "QUEUES\n";
+    for (const auto& r : rows) {
+      out << std::setw(20) << r.value("domain", std::string()) << std::setw(24) << r.value("agent", std::string());
+      if (r.value("agent", std::string()) == "ok")
+        out << std::setw(26) << r.value("kernel", std::string()) << std::setw(8) << r.value("drift", 0) << std::setw(12)
+            << r.value("last_apply", std::string()) << r.value("queues", std::string()) << "\n";
+      else
+        out << r.value("error", std::string()) << "\n";
+    }
+    if (rows.empty()) out << "(no running domains)\n";
+  }
+  if (!all_reported) err << "guest-nettune-host: some domains did not report (see the table)\n";
+  return all_reported ? host_exit::kOk : host_exit::kSomeDomains;
 }
 
 }  // namespace gn::qga

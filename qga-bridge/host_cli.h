@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,14 @@ inline constexpr int kExecDisabled = 11;   // the guest agent blocks guest-exec
 inline constexpr int kAgentMissing = 12;   // guest-nettune could not be started in the guest
 inline constexpr int kAgentFailed = 13;    // guest-nettune ran and exited non-zero
 inline constexpr int kBadReply = 14;       // unusable output (not JSON, other schema, truncated)
+inline constexpr int kSomeDomains = 15;    // --all: some domains did not report (see the table)
 }  // namespace host_exit
 
 struct HostOptions {
-  std::string socket;
+  std::string socket;                   // the agent's chardev socket, or
+  std::string domain;                   // a libvirt domain (name or UUID), or
+  bool all = false;                     // every running domain (status only)
+  std::string connect = "qemu:///system";
   double timeout = 30;
   std::string guest_path = "/usr/sbin/guest-nettune";
   bool json = false;
@@ -36,5 +41,13 @@ std::string host_help();
 
 // Runs the command in the guest over `channel` and prints the result; returns the exit code.
 int run_host_command(const HostOptions& o, AgentChannel& channel, std::ostream& out, std::ostream& err);
+
+// status --all: one row per domain (agent state, kernel, queues, drift, last apply).
+struct DomainChannel {
+  std::string name;
+  std::unique_ptr<AgentChannel> channel;  // nullptr when it could not be opened
+  std::string open_error;
+};
+int run_host_all(const HostOptions& o, std::vector<DomainChannel>& domains, std::ostream& out, std::ostream& err);
 
 }  // namespace gn::qga

@@ -1,8 +1,12 @@
-// guest-nettune-host: parse, connect, run, exit with a code that says what failed.
+// guest-nettune-host: parse, open the agent channel (a socket, or libvirt), run, exit with a
+// code that says what failed.
 #include <iostream>
 
 #include "host_cli.h"
 #include "socket_channel.h"
+#ifdef GN_HAVE_LIBVIRT
+#include "libvirt_channel.h"
+#endif
 
 int main(int argc, char** argv) {
   using namespace gn::qga;
@@ -15,6 +19,38 @@ int main(int argc, char** argv) {
     std::cout << host_help();
     return host_exit::kOk;
   }
-  SocketChannel channel(opts->socket);
-  return run_host_command(*opts, channel, std::cout, std::cerr);
+  if (!opts->socket.empty()) {
+    SocketChannel channel(opts->socket);
+    return run_host_command(*opts, channel, std::cout, std::cerr);
+  }
+#ifdef GN_HAVE_LIBVIRT
+  auto conn = LibvirtConnection::open(opts->connect);
+  if (!conn) {
+    std::cerr << "guest-nettune-host: " << conn.error().text() << "\n";
+    return host_exit::kNoAgent;
+  }
+  if (opts->all) {
+    auto names = (*conn)->running_domains();
+    if (!names) {
+      std::cerr << "guest-nettune-host: " << names.error().text() << "\n";
+      return host_exit::kNoAgent;
+    }
+    std::vector<DomainChannel> domains;
+    for (const auto& name : *names) {
+      auto ch = LibvirtChannel::open(*conn, name);
+      if (ch) domains.push_back({name, std::move(*ch), {}});
+      else domains.push_back({name, nullptr, ch.error().text()});
+    }
+    return run_host_all(*opts, domains, std::cout, std::cerr);
+  }
+  auto channel = LibvirtChannel::open(*conn, opts->domain);
+  if (!channel) {
+    std::cerr << "guest-nettune-host: " << channel.error().text() << "\n";
+    return host_exit::kUsage;
+  }
+  return run_host_command(*opts, **channel, std::cout, std::cerr);
+#else
+  std::cerr << "guest-nettune-host: this build has no libvirt support: use --socket PATH\n";
+  return host_exit::kUsage;
+#endif
 }

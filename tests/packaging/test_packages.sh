@@ -53,6 +53,8 @@ check "purge removes the config" test ! -e "$R/etc/guest-nettune/guest-nettune.c
 check "host package: guest-nettune-host in /usr/bin" \
   sh -c "dpkg-deb -c '$HDEB' | grep ' ./usr/bin/guest-nettune-host$' >/dev/null"
 check "host package depends on the C++ runtime" sh -c "dpkg-deb -f '$HDEB' Depends | grep -q libstdc++6"
+check "host package depends on libvirt (its --domain transport)" sh -c "dpkg-deb -f '$HDEB' Depends | grep -q libvirt0"
+check "the guest agent never links libvirt" sh -c "! strings '$BUILD/agent/guest-nettune' | grep -q virDomainQemuAgentCommand"
 
 echo "-- .rpm"
 check "rpm lists the agent, units, rules, config" sh -c "rpm -qpl '$RPM' 2>/dev/null | grep -c -E '^/usr/sbin/guest-nettune$|\.service$|90-guest-nettune.rules$|guest-nettune.conf$' | grep -qx 6"

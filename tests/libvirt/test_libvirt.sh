@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# guest-nettune-host through a real libvirtd (qemu:///system): a TCG domain booted from the
+# whole-guest harness's kernel and initramfs with a 4-queue virtio NIC and the agent channel;
+# status, apply and revert through --domain, each checked in the guest's sysfs; a domain that is
+# shut off and one without the agent channel, each with its clear error; status --all.
+# libvirtd (and virtlogd) are started here when not running, and stopped again if we started
+# them. The taps are unmanaged, in the host namespace, and stay down: the guest sends nothing.
+set -euo pipefail
+HERE=$(dirname "$(readlink -f "$0")")
+BUILD=${GN_BUILD:?set GN_BUILD to the build directory}
+HOST="$BUILD/qga-bridge/guest-nettune-host"
+QGA_EXEC="$BUILD/tests/qga-exec"
+URI=qemu:///system
+TAG="gnlv$$"
+WORK=$(mktemp -d /tmp/gn-libvirt-XXXXXX)
+PASSES=0 FAILS=0 STARTED=()
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+check() { local what=$1; shift; if "$@"; then PASSES=$((PASSES + 1)); else fail "$what"; fi; }
+
+cleanup() {
+  local rc=$?
+  for d in "$TAG-a" "$TAG-off" "$TAG-noagent"; do
+    virsh -c "$URI" destroy "$d" >/dev/null 2>&1 || true
+    virsh -c "$URI" undefine "$d" >/dev/null 2>&1 || true
+  done
+  for t in "${TAG}t0" "${TAG}t1" "${TAG}t2"; do ip link del "$t" 2>/dev/null || true; done
+  for p in "${STARTED[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+
+command -v libvirtd >/dev/null || { echo "libvirtd is missing: run .ci/setup" >&2; exit 1; }
+if ! virsh -c "$URI" version >/dev/null 2>&1; then
+  mkdir -p /var/log/libvirt /run/libvirt
+  # wait_for CONDITION...: up to 10 s for a daemon to come up (polling: they offer no other signal).
+  wait_for() { for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+  if [ ! -S /run/libvirt/virtlogd-sock ]; then
+    virtlogd -d
+    STARTED+=("$(pgrep -nx virtlogd)")
+    wait_for test -S /run/libvirt/virtlogd-sock || { echo "virtlogd did not start" >&2; exit 1; }
+  fi
+  libvirtd -d
+  STARTED+=("$(pgrep -nx libvirtd)")
+  wait_for virsh -c "$URI" version || { echo "libvirtd did not start" >&2; exit 1; }
+fi
+check "libvirtd answers on $URI" sh -c "virsh -c '$URI' version >/dev/null"
+bash "$HERE/../vm/build-guest.sh" "$BUILD" >/dev/null
+
+# domain_xml NAME TAP AGENT(yes|no)
+domain_xml() {
+  local channel=""
+  [ "$3" = yes ] && channel="<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+  cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>512</memory>
+  <vcpu>4</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$BUILD/vm/vmlinuz</kernel>
+    <initrd>$BUILD/vm/initramfs.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 ipv6.disable=1 quiet</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <interface type='ethernet'>
+      <target dev='$2' managed='no'/>
+      <model type='virtio'/>
+      <driver name='qemu' queues='4'/>
+    </interface>
+    $channel
+    <serial type='file'><source path='$WORK/$1.console'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+i=0
+for d in a off noagent; do
+  ip tuntap add dev "${TAG}t$i" mode tap multi_queue
+  agent=yes; [ "$d" = noagent ] && agent=no
+  domain_xml "$TAG-$d" "${TAG}t$i" "$agent" >"$WORK/$d.xml"
+  virsh -c "$URI" define "$WORK/$d.xml" >/dev/null
+  i=$((i + 1))
+done
+virsh -c "$URI" start "$TAG-a" >/dev/null
+virsh -c "$URI" start "$TAG-noagent" >/dev/null
+# Until the agent in the guest answers (each try bounded by libvirt's own timeout).
+deadline=$((SECONDS + 120))
+until virsh -c "$URI" qemu-agent-command "$TAG-a" '{"execute":"guest-ping"}' --timeout 3 >/dev/null 2>&1; do
+  if [ $SECONDS -ge $deadline ]; then echo "the guest did not answer; console:" >&2; tail -20 "$WORK/a.console" >&2; exit 1; fi
+done
+g() { "$QGA_EXEC" --domain "$TAG-a" -- "$@"; }
+state() { g /usr/bin/gn-state; }
+g /bin/sh -c 'ethtool -L eth0 combined 1'
+before=$(state | grep -v '^txq')
+check "the domain has 4 vCPUs online" grep -qx "cpus 0-3" <<<"$before"
+check "eth0 starts at combined 1" grep -qx "channels eth0 1 4" <<<"$before"
+
+echo "-- status, apply, revert through --domain"
+st=$("$HOST" --domain "$TAG-a" --json status) && rc=0 || rc=$?
+check "status exits 0 (got $rc)" [ "$rc" -eq 0 ]
+drifting=$(jq '[.settings[] | select(.kind == "channels" and .state == "drift")] | length' <<<"$st")
+check "status shows eth0's channels drifting" [ "$drifting" = 1 ]
+"$HOST" --domain "$TAG-a" apply >/dev/null && rc=0 || rc=$?
+check "apply exits 0 (got $rc)" [ "$rc" -eq 0 ]
+after=$(state)
+check "the guest's eth0 now has combined 4" grep -qx "channels eth0 4 4" <<<"$after"
+check "each CPU on its own tx queue" [ "$(grep '^xps eth0' <<<"$after" | awk '{print $4}' | tr '\n' ' ')" = "1 2 4 8 " ]
+again=$("$HOST" --domain "$TAG-a" --json apply | jq '.summary.writes')
+check "a second apply writes 0 (got $again)" [ "$again" = 0 ]
+uuid=$(virsh -c "$URI" domuuid "$TAG-a" | head -1)
+"$HOST" --domain "$uuid" revert >/dev/null && rc=0 || rc=$?
+check "revert by UUID exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "revert restores the guest" [ "$(state | grep -v '^txq')" = "$before" ]
+
+echo "-- the clear errors"
+out=$("$HOST" --domain "$TAG-off" status 2>&1) && rc=0 || rc=$?
+check "a shut-off domain exits 10 (got $rc)" [ "$rc" -eq 10 ]
+check "and says it is shut off and how to start it ($out)" grep -q "shut off.*virsh -c $URI start $TAG-off" <<<"$out"
+out=$("$HOST" --domain "$TAG-noagent" status 2>&1) && rc=0 || rc=$?
+check "a domain without the agent channel exits 10 (got $rc)" [ "$rc" -eq 10 ]
+check "and says how to add the channel ($out)" grep -q "org.qemu.guest_agent.0" <<<"$out"
+out=$("$HOST" --domain "$TAG-nosuch" status 2>&1) && rc=0 || rc=$?
+check "an unknown domain exits 2 (got $rc)" [ "$rc" -eq 2 ]
+
+echo "-- status --all"
+all=$("$HOST" --all status 2>"$WORK/all.err") && rc=0 || rc=$?
+echo "$all"
+check "--all exits 15 when a domain did not report (got $rc)" [ "$rc" -eq 15 ]
+check "--all lists the tuned domain with its kernel" grep -qE "^$TAG-a +ok +6\." <<<"$all"
+check "--all shows the domain without an agent as such" grep -qE "^$TAG-noagent +no agent" <<<"$all"
+absent() { ! grep -q "$1" <<<"$2"; }
+check "--all does not list the shut-off domain" absent "^$TAG-off " "$all"
+json=$("$HOST" --all --json status 2>/dev/null || true)
+check "--all --json has a row per running domain of ours" \
+  [ "$(jq --arg t "$TAG" '[.[] | select(.domain | startswith($t))] | length' <<<"$json")" = 2 ]
+
+echo "$PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]

@@ -40,18 +40,9 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     lock = take_lock(o, code);
     if (!lock) return code;
   }
-  const SysRoot root(o.root);
-  auto ethtool = make_ethtool(root);
-  auto facts = probe(root, *ethtool, ProbeOptions{o.policy.drivers});
-  if (!facts) {
-    spdlog::error("{}", facts.error().text());
-    return exit_code::kFailed;
-  }
-  if (auto r = check_interfaces_exist(*facts, o.policy); !r) {
-    spdlog::error("{}", r.error().text());
-    return exit_code::kUsage;
-  }
-  const Plan plan = make_plan(*facts, o.policy);
+  Session s(o);
+  if (const int failed = probe_and_plan(o, s)) return failed;
+  const Plan& plan = *s.plan;
   if (!o.dry_run && !may_write) {
     if (plan.count(Action::Write) == 0) return exit_code::kOk;
     spdlog::error("{} settings need writing and only root may write them (run as root, or --dry-run to see them)",
@@ -67,8 +58,8 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     }
     journal = std::move(*j);
   }
-  RootWriter writer(root);
-  ApplyContext ctx{root, *ethtool, writer, journal ? &*journal : nullptr, facts->cpus.online, o.dry_run, &*facts};
+  RootWriter writer(s.root);
+  ApplyContext ctx{s.root, *s.ethtool, writer, journal ? &*journal : nullptr, s.facts->cpus.online, o.dry_run, &*s.facts};
   auto report = apply_plan(plan, ctx);
   if (!report) {
     spdlog::error("{} (nothing more was written)", report.error().text());
@@ -92,19 +83,18 @@ int run_revert(const CliOptions& o, std::ostream& out) {
     lock = take_lock(o, code);
     if (!lock) return code;
   }
-  const SysRoot root(o.root);
-  auto ethtool = make_ethtool(root);
+  Session s(o);
   auto journal = Journal::load(o.state_dir);
   if (!journal) {
     spdlog::error("{}", journal.error().text());
     return exit_code::kFailed;
   }
-  if (!o.dry_run && !root.is_snapshot() && ::geteuid() != 0 && !journal->entries().empty()) {
+  if (!o.dry_run && !s.root.is_snapshot() && ::geteuid() != 0 && !journal->entries().empty()) {
     spdlog::error("restoring {} values needs root (run as root)", journal->entries().size());
     return exit_code::kNotPermitted;
   }
-  RootWriter writer(root);
-  ApplyContext ctx{root, *ethtool, writer, &*journal, {}, o.dry_run};
+  RootWriter writer(s.root);
+  ApplyContext ctx{s.root, *s.ethtool, writer, &*journal, {}, o.dry_run};
   auto report = revert_journal(*journal, o.policy.interfaces, ctx);
   if (!report) {
     spdlog::error("{}", report.error().text());

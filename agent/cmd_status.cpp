@@ -21,32 +21,7 @@ namespace gn {
 
 namespace {
 
-// Probe and plan for a read-only command; exit code in `code` when it fails.
-struct Snapshot {
-  const SysRoot root;
-  std::unique_ptr<EthtoolIo> ethtool;
-  std::optional<Facts> facts;
-  std::optional<Plan> plan;
-};
-
-bool probe_and_plan(const CliOptions& o, Snapshot& s, int& code) {
-  auto facts = probe(s.root, *s.ethtool, ProbeOptions{o.policy.drivers});
-  if (!facts) {
-    spdlog::error("{}", facts.error().text());
-    code = exit_code::kFailed;
-    return false;
-  }
-  if (auto r = check_interfaces_exist(*facts, o.policy); !r) {
-    spdlog::error("{}", r.error().text());
-    code = exit_code::kUsage;
-    return false;
-  }
-  s.facts = std::move(*facts);
-  s.plan = make_plan(*s.facts, o.policy);
-  return true;
-}
-
-std::optional<LoadSample> maybe_sample(const CliOptions& o, Snapshot& s) {
+std::optional<LoadSample> maybe_sample(const CliOptions& o, Session& s) {
   if (o.sample_seconds <= 0) return std::nullopt;
   auto l = sample_load(s.root, *s.ethtool, *s.facts, selected_nics(*s.facts, o.policy), o.sample_seconds, o.policy.profile);
   if (!l) {
@@ -64,10 +39,8 @@ bool colour_wanted() {
 }  // namespace
 
 int run_status(const CliOptions& o, std::ostream& out) {
-  Snapshot s{SysRoot(o.root), nullptr, std::nullopt, std::nullopt};
-  s.ethtool = make_ethtool(s.root);
-  int code = exit_code::kOk;
-  if (!probe_and_plan(o, s, code)) return code;
+  Session s(o);
+  if (const int code = probe_and_plan(o, s)) return code;
   Status st{*s.facts, o.policy, *s.plan, std::nullopt, {}, maybe_sample(o, s)};
   if (auto text = read_small_file(status_path(o.run_dir))) {
     auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -82,10 +55,8 @@ int run_status(const CliOptions& o, std::ostream& out) {
 }
 
 int run_check(const CliOptions& o, std::ostream& out) {
-  Snapshot s{SysRoot(o.root), nullptr, std::nullopt, std::nullopt};
-  s.ethtool = make_ethtool(s.root);
-  int code = exit_code::kOk;
-  if (!probe_and_plan(o, s, code)) return code;
+  Session s(o);
+  if (const int code = probe_and_plan(o, s)) return code;
   const auto load = maybe_sample(o, s);
   const auto rules = count_iptables_rules(s.root);
   const auto findings = run_checks(*s.facts, *s.plan, selected_nics(*s.facts, o.policy), *s.ethtool, rules, load);

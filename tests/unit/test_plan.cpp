@@ -7,6 +7,7 @@
 
 #include "fixture.h"
 #include "plan_helpers.h"
+#include "journal.h"
 #include "plan_render.h"
 #include "tempdir.h"
 
@@ -314,6 +315,36 @@ TEST(Plan, ChannelCapAndSysctlOverrides) {
   EXPECT_EQ(sysctls["proc/sys/net/core/netdev_budget"], "600");
   EXPECT_EQ(sysctls["proc/sys/net/core/busy_poll"], "50");
   EXPECT_EQ(sysctls.count("proc/sys/net/core/netdev_max_backlog"), 0u);
+}
+
+}  // namespace
+}  // namespace gn::test
+
+namespace gn::test {
+namespace {
+
+// Every enum's string table round-trips, and unknown text is refused.
+TEST(Tables, EnumsRoundTrip) {
+  for (auto p : {Profile::Observe, Profile::Balanced, Profile::Throughput, Profile::Latency})
+    EXPECT_EQ(profile_from_string(to_string(p)), p);
+  EXPECT_FALSE(profile_from_string("fast").has_value());
+  for (auto m : {RpsMode::Auto, RpsMode::On, RpsMode::Off}) EXPECT_EQ(rps_mode_from_string(to_string(m)), m);
+  EXPECT_FALSE(rps_mode_from_string("maybe").has_value());
+  for (auto k : {SettingKind::Channels, SettingKind::RpsCpus, SettingKind::RpsFlowCnt, SettingKind::Xps,
+                 SettingKind::IrqAffinity, SettingKind::Sysctl}) {
+    bool ok = false;
+    EXPECT_EQ(setting_kind_from_string(to_string(k), &ok), k);
+    EXPECT_TRUE(ok);
+  }
+  bool ok = true;
+  setting_kind_from_string("nonsense", &ok);
+  EXPECT_FALSE(ok);
+  std::set<std::string> names;
+  for (auto a : {Action::Write, Action::Keep, Action::Skip}) names.insert(to_string(a));
+  for (auto r : {IrqRole::Input, IrqRole::Output, IrqRole::Shared, IrqRole::Legacy}) names.insert(to_string(r));
+  for (auto r : {NicRole::Tunable, NicRole::Upper, NicRole::Other}) names.insert(to_string(r));
+  EXPECT_EQ(names.size(), 10u) << "every name distinct";
+  EXPECT_EQ(names.count("?"), 0u);
 }
 
 }  // namespace

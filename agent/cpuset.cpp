@@ -158,7 +158,7 @@ Result<std::string> format_cpumask_like(const CpuSet& set, std::string_view like
   const unsigned width = static_cast<unsigned>(comma == std::string_view::npos ? like.size() : comma);
   if (like.empty() || width == 0 || width > 8)
     return make_error("", "cannot take the mask layout from '" + std::string(like) + "'");
-  if (set.end() > (groups - 1) * 32 + width * 4)
+  if (set.end() > (groups - 1) * 32 + size_t{width} * 4)
     return make_error("", "CPU " + std::to_string(set.end() - 1) + " does not fit in a mask of " +
                               std::to_string(groups) + " group(s) like '" + std::string(like) + "'");
   return format_groups(set, groups, width);

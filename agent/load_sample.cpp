@@ -50,7 +50,7 @@ void classify_load(LoadSample& s, Profile active) {
   const auto rank = [](Profile p) {
     switch (p) {
       case Profile::Observe: return 0;
-      case Profile::Balanced: return 1;
+      case Profile::Balanced:
       case Profile::Latency: return 1;  // balanced plus busy polling
       case Profile::Throughput: return 2;
     }

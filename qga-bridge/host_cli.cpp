@@ -72,7 +72,7 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
       o.timeout = std::strtod(v->c_str(), &end);
       if (v->empty() || *end != '\0' || o.timeout <= 0 || o.timeout > 3600)
         return make_error("--timeout", "'" + *v + "' is not a number of seconds from 0 to 3600");
-    } else if (o.command.empty() && a.rfind("-", 0) != 0) {
+    } else if (o.command.empty() && a.front() != '-') {
       if (!kCommands.count(a)) return make_error("", "unknown command '" + a + "' (status, plan, apply, revert)");
       o.command = a;
     } else if (!o.command.empty()) {

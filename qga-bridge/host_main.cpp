@@ -8,7 +8,21 @@
 #include "libvirt_channel.h"
 #endif
 
+namespace {
+int run(int argc, char** argv);
+}
+
 int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "guest-nettune-host: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+namespace {
+int run(int argc, char** argv) {
   using namespace gn::qga;
   auto opts = parse_host_args(std::vector<std::string>(argv + 1, argv + argc));
   if (!opts) {
@@ -54,3 +68,4 @@ int main(int argc, char** argv) {
   return host_exit::kUsage;
 #endif
 }
+}  // namespace

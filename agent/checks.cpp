@@ -18,7 +18,7 @@ const char* to_string(Severity s) { return s == Severity::Warning ? "warning" : 
 
 RuleCounts count_iptables_rules(const SysRoot& root) {
   RuleCounts rc;
-  auto names = root.read("proc/net/ip_tables_names");
+  auto names = root.read(paths::kIptablesNames);
   if (!names) {
     rc.unavailable = "no iptables tables loaded";
     return rc;

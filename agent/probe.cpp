@@ -18,8 +18,8 @@ const std::vector<std::string>& known_sysctls() {
 }
 
 std::string sysctl_path(const std::string& name) {
-  std::string rel = "proc/sys/" + name;
-  std::replace(rel.begin() + 9, rel.end(), '.', '/');
+  std::string rel = paths::kProcSys + "/" + name;
+  std::replace(rel.begin() + static_cast<long>(paths::kProcSys.size()), rel.end(), '.', '/');
   return rel;
 }
 

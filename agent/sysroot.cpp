@@ -132,7 +132,7 @@ Result<std::string> SysRoot::read(const std::string& rel) const {
   }
   std::string out;
   char buf[65536];
-  const bool sysfs = resolved->rfind("sys/", 0) == 0;
+  const bool sysfs = resolved->rfind(paths::kSys + "/", 0) == 0;
   while (true) {
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {

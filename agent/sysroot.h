@@ -22,6 +22,9 @@ inline const std::string kSoftnetStat = "proc/net/softnet_stat";
 inline const std::string kIrqDir = "proc/irq";
 inline const std::string kNetCoreSysctl = "proc/sys/net/core";
 inline const std::string kProc = "proc";
+inline const std::string kProcSys = "proc/sys";
+inline const std::string kIptablesNames = "proc/net/ip_tables_names";
+inline const std::string kSys = "sys";
 // What a snapshot holds besides copies of kernel files (see docs/snapshot-format.md).
 inline const std::string kSnapshotDir = "guest-nettune-snapshot";
 inline const std::string kSnapshotEthtool = "guest-nettune-snapshot/ethtool";

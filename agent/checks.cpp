@@ -2,8 +2,13 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-// After netinet/in.h, so that the kernel header takes the C library's address types.
+// After netinet/in.h, so that the kernel headers take the C library's address types.
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netlink.h>
+
+#include <map>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,31 +21,108 @@ namespace gn {
 
 const char* to_string(Severity s) { return s == Severity::Warning ? "warning" : "info"; }
 
-RuleCounts count_iptables_rules(const SysRoot& root) {
-  RuleCounts rc;
+namespace {
+
+// Legacy iptables: entries per table through IPT_SO_GET_INFO.
+void count_legacy(const SysRoot& root, RuleCounts& rc) {
   auto names = root.read(paths::kIptablesNames);
-  if (!names) {
-    rc.unavailable = "no iptables tables loaded";
-    return rc;
-  }
-  if (root.is_snapshot()) {
-    rc.unavailable = "rule counts are not in snapshots";
-    return rc;
-  }
+  if (!names) return;
   const int fd = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-  if (fd < 0) {
-    rc.unavailable = std::string("cannot ask the kernel: ") + std::strerror(errno);
-    return rc;
-  }
+  if (fd < 0) return;
   std::istringstream in(*names);
   std::string table;
   while (in >> table) {
     struct ipt_getinfo info {};
     std::strncpy(info.name, table.c_str(), sizeof info.name - 1);
     socklen_t len = sizeof info;
-    if (::getsockopt(fd, SOL_IP, IPT_SO_GET_INFO, &info, &len) == 0) rc.tables.emplace_back(table, info.num_entries);
+    if (::getsockopt(fd, SOL_IP, IPT_SO_GET_INFO, &info, &len) == 0 && info.num_entries > 0)
+      rc.tables.emplace_back("iptables-legacy " + table, info.num_entries);
   }
   ::close(fd);
+}
+
+// nftables (and iptables-nft, Debian's default since 10): a NFT_MSG_GETRULE dump over
+// netlink, counted per table.
+bool count_nftables(RuleCounts& rc, std::string& why_not) {
+  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) {
+    why_not = std::string("netlink: ") + std::strerror(errno);
+    return false;
+  }
+  struct {
+    struct nlmsghdr nh;
+    struct nfgenmsg nf;
+  } req{};
+  req.nh.nlmsg_len = sizeof req;
+  req.nh.nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE);
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.nh.nlmsg_seq = 1;
+  req.nf.nfgen_family = AF_UNSPEC;
+  req.nf.version = NFNETLINK_V0;
+  if (::send(fd, &req, sizeof req, 0) < 0) {
+    why_not = std::string("netlink: ") + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  std::map<std::string, unsigned> per_table;
+  std::vector<char> buf(1 << 16);
+  bool done = false, ok = true;
+  while (!done) {
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) {
+      ok = false;
+      why_not = std::string("netlink: ") + (n < 0 ? std::strerror(errno) : "closed");
+      break;
+    }
+    size_t left = static_cast<size_t>(n);
+    for (auto* nh = reinterpret_cast<struct nlmsghdr*>(buf.data()); NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+      if (nh->nlmsg_type == NLMSG_DONE) {
+        done = true;
+        break;
+      }
+      if (nh->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const struct nlmsgerr*>(NLMSG_DATA(nh));
+        if (e->error != 0) {
+          ok = false;
+          why_not = std::string("nftables: ") + std::strerror(-e->error);
+        }
+        done = true;
+        break;
+      }
+      if ((nh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE) continue;
+      // The rule's table: the NFTA_RULE_TABLE attribute after the nfgenmsg header.
+      std::string table = "?";
+      const size_t hdr = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+      size_t off = NLMSG_ALIGN(hdr);
+      while (off + sizeof(struct nlattr) <= nh->nlmsg_len) {
+        const auto* a = reinterpret_cast<const struct nlattr*>(reinterpret_cast<const char*>(nh) + off);
+        if (a->nla_len < sizeof(struct nlattr) || off + a->nla_len > nh->nlmsg_len) break;
+        if ((a->nla_type & NLA_TYPE_MASK) == NFTA_RULE_TABLE) {
+          const char* p = reinterpret_cast<const char*>(a) + NLA_HDRLEN;
+          table = std::string(p, strnlen(p, a->nla_len - NLA_HDRLEN));
+          break;
+        }
+        off += NLA_ALIGN(a->nla_len);
+      }
+      ++per_table[table];
+    }
+  }
+  ::close(fd);
+  for (const auto& [t, count] : per_table) rc.tables.emplace_back("nftables " + t, count);
+  return ok;
+}
+
+}  // namespace
+
+RuleCounts count_iptables_rules(const SysRoot& root) {
+  RuleCounts rc;
+  if (root.is_snapshot()) {
+    rc.unavailable = "rule counts are not in snapshots";
+    return rc;
+  }
+  count_legacy(root, rc);
+  std::string why;
+  if (!count_nftables(rc, why)) rc.unavailable = why;
   return rc;
 }
 
@@ -95,8 +177,8 @@ std::vector<Finding> run_checks(const Facts& facts, const Plan& plan, const std:
   }
   const bool busy = load && load->peak_pps >= 100e3;
   if (total_rules >= 1000)
-    out.push_back({"iptables-rules", busy ? Severity::Warning : Severity::Info, "",
-                   std::to_string(total_rules) + " iptables rules (" + per_table + ")" +
+    out.push_back({"filter-rules", busy ? Severity::Warning : Severity::Info, "",
+                   std::to_string(total_rules) + " packet filter rules (" + per_table + ")" +
                        (load ? ", at " + std::to_string(static_cast<long long>(load->peak_pps)) + " pps" : ""),
                    "every packet walks these chains: use ipset or nftables sets, or filter before the guest"});
   if (!facts.mitigations.empty()) {

@@ -20,14 +20,15 @@ enum class Severity { Info, Warning };
 const char* to_string(Severity s);
 
 struct Finding {
-  std::string id;  // host-queues, irqbalance, driver-ignores-xps, iptables-rules, mitigations, tx-offloads
+  std::string id;  // host-queues, irqbalance, driver-ignores-xps, filter-rules, mitigations, tx-offloads
   Severity severity = Severity::Info;
   std::string nic;  // "" when global
   std::string evidence;
   std::string what_to_do;
 };
 
-// Counts of iptables rules per table ("filter" → 12), where they can be read.
+// Packet filter rules per table ("nftables filter" → 12, "iptables-legacy filter" → 3), where
+// they can be read (nftables through netlink, legacy iptables through IPT_SO_GET_INFO).
 struct RuleCounts {
   std::vector<std::pair<std::string, unsigned>> tables;
   std::string unavailable;  // why not, when they cannot

@@ -58,4 +58,10 @@ check "check names the offloads of gA0" jq_true '[.findings[] | select(.id == "t
 in_ns ethtool -K gA0 tx on >/dev/null 2>&1
 agent check --json >"$WORK/check2.json" && rc=0 || rc=$?
 check "with offloads on, no offload finding" jq_true '[.findings[] | select(.id == "tx-offloads")] | length == 0' "$WORK/check2.json"
+echo "-- check: a large rule set (iptables-nft, counted through nftables' netlink)"
+in_ns sh -c 'for i in $(seq 1 1200); do echo "-A INPUT -s 192.0.2.$((i % 250 + 1))/32 -p udp --dport $i -j DROP"; done |
+             (echo "*filter"; cat; echo COMMIT) | iptables-restore'
+agent check --json >"$WORK/rules.json" || true
+check "check counts the 1200 rules of this namespace" \
+  jq_true '[.findings[] | select(.id == "filter-rules" and (.evidence | startswith("1200 packet filter rules")))] | length == 1' "$WORK/rules.json"
 finish

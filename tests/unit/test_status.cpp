@@ -220,5 +220,27 @@ TEST(Checks, HostQueuesIrqbalanceOldDriverMitigations) {
   EXPECT_EQ(findings_json(fs).size(), fs.size());
 }
 
+TEST(Checks, LargeRuleSetsWarnOnlyUnderLoad) {
+  TempDir d;
+  named_fixtures().at("linux6.1-striped").write(d.path());
+  const Facts facts = probe_snapshot(d.path());
+  const Plan plan = make_plan(facts, {});
+  SysRoot root(d.path());
+  SnapshotEthtool eth(root);
+  RuleCounts rules;
+  rules.tables = {{"nftables filter", 900}, {"iptables-legacy nat", 300}};
+  const auto idle = run_checks(facts, plan, {"eth0"}, eth, rules, std::nullopt);
+  ASSERT_NE(find(idle, "filter-rules"), nullptr);
+  EXPECT_EQ(find(idle, "filter-rules")->severity, Severity::Info);
+  EXPECT_NE(find(idle, "filter-rules")->evidence.find("1200 packet filter rules"), std::string::npos);
+  LoadSample busy;
+  busy.peak_pps = 400e3;
+  const auto loaded = run_checks(facts, plan, {"eth0"}, eth, rules, busy);
+  EXPECT_EQ(find(loaded, "filter-rules")->severity, Severity::Warning);
+  rules.tables = {{"nftables filter", 999}};
+  EXPECT_EQ(find(run_checks(facts, plan, {"eth0"}, eth, rules, busy), "filter-rules"), nullptr);
+  EXPECT_EQ(count_iptables_rules(root).unavailable, "rule counts are not in snapshots");
+}
+
 }  // namespace
 }  // namespace gn::test

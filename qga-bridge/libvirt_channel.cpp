@@ -94,9 +94,11 @@ ChannelResult<nlohmann::json> LibvirtChannel::call(const std::string& command, c
       default:
         break;
     }
-    if (msg.find("too large") != std::string::npos || msg.find("exceeds") != std::string::npos)
-      return fail(ChannelFailure::BadReply, msg + " (libvirt caps an agent reply at 10 MiB)",
-                  "narrow guest-nettune's output with --interface");
+    // libvirt 9: "No complete agent response found in 10485760 bytes".
+    if (msg.find("No complete agent response") != std::string::npos || msg.find("too large") != std::string::npos)
+      return fail(ChannelFailure::BadReply, "the guest's reply to " + command + " is over libvirt's 10 MiB limit (" + msg + ")",
+                  "narrow guest-nettune's output with --interface; libvirt now treats the agent as failed until it "
+                  "reconnects (restart qemu-guest-agent in the guest)");
     // The agent answered {"error": ...}: libvirt folds it into its message.
     ChannelError ce{ChannelFailure::CommandError, make_error(command, msg), {}};
     if (msg.find("has been disabled") != std::string::npos || msg.find("not been found") != std::string::npos)

@@ -138,5 +138,12 @@ json=$("$HOST" --all --json status 2>/dev/null || true)
 check "--all --json has a row per running domain of ours" \
   [ "$(jq --arg t "$TAG" '[.[] | select(.domain | startswith($t))] | length' <<<"$json")" = 2 ]
 
+echo "-- a reply over libvirt's cap (last: libvirt keeps the agent marked failed afterwards)"
+out=$("$HOST" --domain "$TAG-a" --guest-path /usr/bin/gn-big status 2>&1) && rc=0 || rc=$?
+check "a reply over libvirt's 10 MiB exits 14 (got $rc)" [ "$rc" -eq 14 ]
+check "and says so, with what to do ($out)" grep -q "over libvirt's 10 MiB limit.*--interface" <<<"$out"
+out=$("$HOST" --domain "$TAG-a" status 2>&1) && rc=0 || rc=$?
+check "afterwards libvirt reports the agent unavailable: exit 10 (got $rc)" [ "$rc" -eq 10 ]
+
 echo "$PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -38,6 +38,7 @@ cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 0755 "$HERE/guest-init.sh" "$root/init"
 install -m 0755 "$HERE/gn-state.sh" "$root/usr/bin/gn-state"
+install -m 0755 "$HERE/gn-big.sh" "$root/usr/bin/gn-big"
 install -m 0755 "$BUILD/agent/guest-nettune" "$root/usr/sbin/guest-nettune"
 install -m 0755 "$BUILD/tests/udp-burst" "$root/usr/bin/udp-burst"
 file "$root/usr/sbin/guest-nettune" | grep -q "statically linked" || { echo "build-guest: guest-nettune is not static" >&2; exit 1; }

@@ -148,6 +148,18 @@ echo "per CPU, tx queue counters before | after 2000 datagrams, XPS cleared:"; e
 echo "after apply:"; echo "$applied"
 check "after apply at least 99% of packets leave by their CPU's queue (${after_pct}%)" \
   awk -v p="$after_pct" 'BEGIN{exit !(p >= 99)}'
+# The agent's own sample, while CPU 1 sends: per-queue rates from the driver's tx_queue_N_packets.
+sample=$(vm_sh 'udp-burst 1 100000000 >/dev/null 2>&1 & pid=$!; guest-nettune status --sample 1 --json; kill $pid')
+q1=""
+for q in 0 1 2 3; do
+  if [[ " $(cpus_of_mask "$(xps_mask eth0 $q)") " == *" 1 "* ]]; then q1=$q; fi
+done
+share=$(jq -r --arg q "$q1" '.load.nics[] | select(.nic == "eth0") | .tx_queue_pps as $t |
+  ([$t[]] | add) as $sum | if $sum > 0 then ($t[$q] / $sum * 100) else 0 end' <<<"$sample")
+rate=$(jq -r --arg q "$q1" '.load.nics[] | select(.nic == "eth0") | .tx_queue_pps[$q] | floor' <<<"$sample")
+echo "status --sample while CPU 1 sends: tx-$q1 at $rate pps, ${share}% of eth0's transmit"
+check "the sample sees CPU 1's packets on tx-$q1 ($rate pps, ${share}%)" \
+  awk -v r="$rate" -v s="$share" 'BEGIN{exit !(r > 1000 && s >= 99)}'
 vm_host revert >/dev/null
 vm_stop
 

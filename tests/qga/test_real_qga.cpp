@@ -94,11 +94,12 @@ struct Ran {
   std::string out, err;
 };
 
-Ran host(const RealAgent& agent, const std::string& command, std::vector<std::string> agent_args, bool as_json) {
+Ran host(const RealAgent& agent, const std::string& command, std::vector<std::string> agent_args, bool as_json,
+         const std::string& guest_path = GN_AGENT_BIN) {
   HostOptions o;
   o.socket = agent.socket();
   o.timeout = 30;
-  o.guest_path = GN_AGENT_BIN;
+  o.guest_path = guest_path;
   o.command = command;
   o.agent_args = std::move(agent_args);
   o.json = as_json;
@@ -150,30 +151,16 @@ TEST(RealQga, AgentErrorsComeBackWithTheirCode) {
   const Ran r = host(agent, "plan", {"--root", snap.path(), "--profile", "fast"}, false);
   EXPECT_EQ(r.code, host_exit::kAgentFailed);
   EXPECT_NE(r.err.find("unknown profile 'fast'"), std::string::npos) << r.err;
-  const Ran missing = [&] {
-    HostOptions o;
-    o.socket = agent.socket();
-    o.guest_path = "/nonexistent/guest-nettune";
-    o.command = "status";
-    SocketChannel ch(o.socket);
-    std::ostringstream out, err;
-    const int code = run_host_command(o, ch, out, err);
-    return Ran{code, out.str(), err.str()};
-  }();
+  const Ran missing = host(agent, "status", {}, false, "/nonexistent/guest-nettune");
   EXPECT_EQ(missing.code, host_exit::kAgentMissing);
   EXPECT_NE(missing.err.find("--guest-path"), std::string::npos) << missing.err;
 }
 
 TEST(RealQga, BlockedExecSaysHowToEnableIt) {
   RealAgent agent("guest-exec,guest-exec-status");
-  const std::string cmd = std::string(GN_HOST_BIN) + " --socket " + agent.socket() + " status 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), host_exit::kExecDisabled) << out;
+  const auto r = run_command(std::string(GN_HOST_BIN) + " --socket " + agent.socket() + " status 2>&1");
+  const std::string& out = r.out;
+  EXPECT_EQ(r.code, host_exit::kExecDisabled) << out;
   EXPECT_NE(out.find("BLACKLIST_RPC"), std::string::npos) << out;
   EXPECT_NE(out.find("Debian and Ubuntu allow them"), std::string::npos) << out;
 }

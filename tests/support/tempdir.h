@@ -19,6 +19,13 @@ class TempDir {
 };
 
 std::string read_text(const std::string& path);
+
+// Runs a shell command line; its exit code (-1 when it did not exit) and its standard output.
+struct CommandResult {
+  int code = -1;
+  std::string out;
+};
+CommandResult run_command(const std::string& shell_command);
 void write_text(const std::string& path, const std::string& text);
 
 }  // namespace gn::test

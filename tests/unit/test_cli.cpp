@@ -1,9 +1,6 @@
 // The guest-nettune program as a user runs it: exit codes, one-line errors, help.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "fixture.h"
@@ -12,22 +9,10 @@
 namespace gn::test {
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Ran = CommandResult;
 
-Ran run(const std::string& args) {
-  const std::string cmd = std::string(GN_AGENT_BIN) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  Ran r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+// The agent with these arguments; stdout and stderr together.
+Ran run(const std::string& args) { return run_command(std::string(GN_AGENT_BIN) + " " + args + " 2>&1"); }
 
 class Cli : public ::testing::Test {
  protected:

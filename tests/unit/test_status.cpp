@@ -1,7 +1,6 @@
 // Status: the JSON against docs/status-schema.json, Prometheus text, the table, drift causes,
 // load tiers and the checks, over fixture snapshots.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <regex>
 #include <sstream>
@@ -23,15 +22,9 @@ using nlohmann::json;
 std::pair<bool, std::string> validate(const json& doc) {
   TempDir d;
   write_text(d / "doc.json", doc.dump());
-  const std::string cmd = "/usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), "
-                          "json.load(open(sys.argv[2])))' " + d / "doc.json" + " " GN_SOURCE_DIR "/docs/status-schema.json 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = ::pclose(p);
-  return {WIFEXITED(st) && WEXITSTATUS(st) == 0, out};
+  const auto r = run_command("/usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), "
+                             "json.load(open(sys.argv[2])))' " + d / "doc.json" + " " GN_SOURCE_DIR "/docs/status-schema.json 2>&1");
+  return {r.code == 0, r.out};
 }
 
 struct Rig {

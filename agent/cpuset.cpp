@@ -96,6 +96,12 @@ CpuSet CpuSet::operator-(const CpuSet& o) const {
 
 bool CpuSet::operator==(const CpuSet& o) const { return words_ == o.words_; }
 
+std::string mask_for_people(const std::string& text) {
+  auto m = parse_cpumask(text);
+  if (!m) return text;
+  return m->empty() ? "none" : format_cpulist(*m);
+}
+
 Result<CpuSet> parse_cpumask(std::string_view text) {
   text = trim(text);
   if (text.empty()) return make_error("", "empty CPU mask");

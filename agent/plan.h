@@ -12,6 +12,10 @@ namespace gn {
 
 enum class SettingKind { Channels, RpsCpus, RpsFlowCnt, Xps, IrqAffinity, Sysctl };
 const char* to_string(SettingKind k);
+// XPS, RPS and IRQ affinity hold CPU masks.
+inline bool is_mask(SettingKind k) {
+  return k == SettingKind::Xps || k == SettingKind::RpsCpus || k == SettingKind::IrqAffinity;
+}
 
 enum class Action {
   Write,  // differs from the wanted value: apply writes it

@@ -64,17 +64,13 @@ namespace {
 std::string shorten(const std::string& s, size_t n) {
   return s.size() <= n ? s : s.substr(0, n - 1) + "~";
 }
-
-// Masks read better as CPU lists ("0-2,18-19", "none") in a table; JSON keeps the kernel text.
-std::string for_people(const Setting& s, const std::string& value) {
-  if (value.empty()) return "-";
-  if (s.kind != SettingKind::Xps && s.kind != SettingKind::RpsCpus && s.kind != SettingKind::IrqAffinity)
-    return value;
-  auto m = parse_cpumask(value);
-  if (!m) return value;
-  return m->empty() ? "none" : format_cpulist(*m);
-}
 }  // namespace
+
+// Masks read better as CPU lists in a table; JSON keeps the kernel text.
+std::string value_for_people(const Setting& s, const std::string& value) {
+  if (value.empty()) return "-";
+  return is_mask(s.kind) ? mask_for_people(value) : value;
+}
 
 void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, const Plan& plan, SettingLabel label) {
   out << "kernel " << f.kernel.text << ": " << to_string(f.behaviour) << " (" << f.behaviour_evidence << ")\n";
@@ -96,8 +92,8 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
       << std::setw(20) << "DESIRED" << "REASON\n";
   for (const auto& s : plan.settings) {
     out << std::setw(7) << (label ? label(s) : to_string(s.action)) << std::setw(static_cast<int>(tw + 2))
-        << shorten(display_target(s.target), tw) << std::setw(20) << shorten(for_people(s, s.current), 19)
-        << std::setw(20) << shorten(for_people(s, s.desired), 19) << s.reason << "\n";
+        << shorten(display_target(s.target), tw) << std::setw(20) << shorten(value_for_people(s, s.current), 19)
+        << std::setw(20) << shorten(value_for_people(s, s.desired), 19) << s.reason << "\n";
   }
   for (const auto& note : plan.notes) out << "note: " << note << "\n";
   if (label)

@@ -20,6 +20,9 @@ using SettingLabel = const char* (*)(const Setting&);
 void render_plan_table(std::ostream& out, const Facts& facts, const Policy& policy, const Plan& plan,
                        SettingLabel label = nullptr);
 
+// A setting's value for a table: masks as CPU lists ("0-3", "none"), "-" for nothing.
+std::string value_for_people(const Setting& s, const std::string& value);
+
 // "ethtool:eth0:channels" → "eth0 channels"; "sys/..." → "/sys/...".
 std::string display_target(const std::string& target);
 

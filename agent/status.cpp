@@ -56,14 +56,6 @@ struct Paint {
   }
 };
 
-std::string cpus_text(const Setting& s, const std::string& v) {
-  if (v.empty()) return "-";
-  if (s.kind != SettingKind::Xps && s.kind != SettingKind::RpsCpus && s.kind != SettingKind::IrqAffinity) return v;
-  auto m = parse_cpumask(v);
-  if (!m) return v;
-  return m->empty() ? "none" : format_cpulist(*m);
-}
-
 std::string setting_name(const Setting& s) {
   switch (s.kind) {
     case SettingKind::Channels: return "channels";
@@ -131,8 +123,8 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
     const char* code = st.action == Action::Keep ? "32" : st.action == Action::Write ? "33" : "2";
     std::ostringstream line;
     line << "  " << std::left << std::setw(22) << setting_name(st) << paint(label, code)
-         << std::string(label.size() < 7 ? 7 - label.size() : 1, ' ') << std::setw(20) << cpus_text(st, st.current);
-    if (st.action == Action::Write) line << "-> " << std::setw(17) << cpus_text(st, st.desired) << drift_cause(s, st);
+         << std::string(label.size() < 7 ? 7 - label.size() : 1, ' ') << std::setw(20) << value_for_people(st, st.current);
+    if (st.action == Action::Write) line << "-> " << std::setw(17) << value_for_people(st, st.desired) << drift_cause(s, st);
     else if (st.action == Action::Skip) line << st.reason;
     out << line.str() << "\n";
   };

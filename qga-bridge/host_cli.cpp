@@ -96,10 +96,8 @@ namespace {
 std::string readable(const nlohmann::json& s, const char* key) {
   const std::string v = s.value(key, std::string());
   const std::string kind = s.value("kind", std::string());
-  if (v.empty() || (kind != "xps_cpus" && kind != "rps_cpus" && kind != "irq_affinity")) return v.empty() ? "-" : v;
-  auto m = parse_cpumask(v);
-  if (!m) return v;
-  return m->empty() ? "none" : format_cpulist(*m);
+  if (v.empty()) return "-";
+  return kind == "xps_cpus" || kind == "rps_cpus" || kind == "irq_affinity" ? mask_for_people(v) : v;
 }
 
 void print_settings(std::ostream& out, const nlohmann::json& doc, bool status) {

@@ -11,10 +11,6 @@ namespace gn {
 
 namespace {
 
-bool is_mask(SettingKind k) {
-  return k == SettingKind::Xps || k == SettingKind::RpsCpus || k == SettingKind::IrqAffinity;
-}
-
 bool parse_number(const std::string& s, long long& out) {
   const std::string t(trim(s));
   if (t.empty()) return false;
@@ -329,8 +325,10 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
   std::stable_sort(todo.begin(), todo.end(),
                    [](const JournalEntry& a, const JournalEntry& b) { return revert_rank(a.kind) < revert_rank(b.kind); });
   std::vector<std::string> forget;
+  std::map<std::string, bool> present;  // NIC → still there (asked once per NIC, not per entry)
   for (const auto& e : todo) {
-    const bool nic_gone = !e.nic.empty() && !ctx.root.exists(nic_dir(e.nic));
+    if (!e.nic.empty() && !present.count(e.nic)) present[e.nic] = ctx.root.exists(nic_dir(e.nic));
+    const bool nic_gone = !e.nic.empty() && !present[e.nic];
     if (nic_gone) {
       rep.gone.push_back({e.nic, e.target, e.nic + " no longer exists"});
       forget.push_back(e.target);

@@ -46,6 +46,10 @@ if ! virsh -c "$URI" version >/dev/null 2>&1; then
 fi
 check "libvirtd answers on $URI" sh -c "virsh -c '$URI' version >/dev/null"
 bash "$HERE/../vm/build-guest.sh" "$BUILD" >/dev/null
+# libvirt runs qemu as its own user, which may not get into the build tree (a clone under a
+# private mktemp directory, say): the images go to a directory of ours that it can read.
+chmod 0755 "$WORK"
+install -m 0644 "$BUILD/vm/vmlinuz" "$BUILD/vm/initramfs.gz" "$WORK/"
 
 # domain_xml NAME TAP AGENT(yes|no)
 domain_xml() {
@@ -58,8 +62,8 @@ domain_xml() {
   <vcpu>4</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$BUILD/vm/vmlinuz</kernel>
-    <initrd>$BUILD/vm/initramfs.gz</initrd>
+    <kernel>$WORK/vmlinuz</kernel>
+    <initrd>$WORK/initramfs.gz</initrd>
     <cmdline>console=ttyS0 panic=-1 ipv6.disable=1 quiet</cmdline>
   </os>
   <features><acpi/><apic/></features>

@@ -16,7 +16,7 @@ struct Limits {
   const char* sysctl;
   long long min, max;
 };
-// Values the kernel accepts (KERNEL-NOTES.md); the sysctl each option sets.
+// Values the kernel accepts (docs/kernel-notes.md); the sysctl each option sets.
 const Limits kSysctlOptions[] = {
     {"netdev-max-backlog", "net.core.netdev_max_backlog", 1, 2147483647},
     {"netdev-budget", "net.core.netdev_budget", 1, 2147483647},

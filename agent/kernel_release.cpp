@@ -60,28 +60,43 @@ Result<KernelRelease> parse_kernel_release(std::string_view text) {
   return k;
 }
 
+// The rules and their evidence are described in docs/kernel-notes.md.
 BehaviourVerdict classify_driver(const KernelRelease& k, XpsRxqsProbe probe) {
   const auto version_below = [&](unsigned maj, unsigned min) {
     return k.major < maj || (k.major == maj && k.minor < min);
   };
-  if (k.el == 7 && k.major == 3 && k.minor == 10 && k.build && *k.build < 1160)
-    return {DriverBehaviour::DriverSelectsQueue,
-            "RHEL 7 kernel " + k.text + " (build below 1160): virtio_net picks the tx queue itself"};
-  if (k.el == 0 && version_below(3, 13))
+  // Enterprise Linux: backports make feature files unreliable (RHEL 8.1 has xps_rxqs without the
+  // striping driver), so the build number decides and xps_rxqs is not looked at.
+  if (k.el == 7 && k.major == 3 && k.minor == 10 && k.build) {
+    if (*k.build < 1160)
+      return {DriverBehaviour::DriverSelectsQueue,
+              "RHEL 7 kernel " + k.text + " (build below 1160): virtio_net picks the tx queue itself"};
+    return {DriverBehaviour::XpsOnlyWhenEqual,
+            "RHEL 7.9 kernel " + k.text +
+                " (build 1160 or later): the driver sets XPS only when queues == CPUs"};
+  }
+  if (k.el == 8 && k.major == 4 && k.minor == 18 && k.build) {
+    if (*k.build < 240)
+      return {DriverBehaviour::XpsOnlyWhenEqual,
+              "RHEL 8.0-8.2 kernel " + k.text +
+                  " (build below 240): the driver sets XPS only when queues == CPUs"};
+    return {DriverBehaviour::DriverStripes,
+            "RHEL 8.3+ kernel " + k.text + " (build 240 or later): the driver stripes XPS itself"};
+  }
+  if (version_below(3, 13))
     return {DriverBehaviour::DriverSelectsQueue,
             "kernel " + k.text + " (before 3.13): virtio_net picks the tx queue itself"};
-  if (probe == XpsRxqsProbe::Present)
+  // Other kernels: the feature file is the evidence when there is a queue to look at.
+  if (k.el == 0 && probe == XpsRxqsProbe::Present)
     return {DriverBehaviour::DriverStripes, "xps_rxqs present: the driver stripes XPS itself (4.19+)"};
-  if (probe == XpsRxqsProbe::Absent)
+  if (k.el == 0 && probe == XpsRxqsProbe::Absent)
     return {DriverBehaviour::XpsOnlyWhenEqual,
             "xps_cpus without xps_rxqs: the driver sets XPS only when queues == CPUs (3.13-4.18)"};
-  // Nothing to probe: fall back on the version string.
-  if (k.el == 8 && k.build && *k.build >= 240)
-    return {DriverBehaviour::DriverStripes, "RHEL 8.3+ kernel " + k.text + " (no queue to probe)"};
-  if (k.el != 7 && k.el != 8 && !version_below(4, 19))
-    return {DriverBehaviour::DriverStripes, "kernel " + k.text + " is 4.19+ (no queue to probe)"};
+  if (!version_below(4, 19))
+    return {DriverBehaviour::DriverStripes,
+            "kernel " + k.text + " is 4.19 or later: the driver stripes XPS itself"};
   return {DriverBehaviour::XpsOnlyWhenEqual,
-          "kernel " + k.text + " is 3.13-4.18 or RHEL 7.9/8.0-8.2 (no queue to probe)"};
+          "kernel " + k.text + " is 3.13-4.18: the driver sets XPS only when queues == CPUs"};
 }
 
 }  // namespace gn

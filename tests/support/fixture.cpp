@@ -34,7 +34,7 @@ CpuSet must_list(const std::string& s) {
   return *r;
 }
 
-// What the >= 4.19 driver does (KERNEL-NOTES.md), written out independently of the planner:
+// What the >= 4.19 driver does (docs/kernel-notes.md), written out independently of the planner:
 // online CPUs in numeric order, ncpu/nq each, the first ncpu%nq queues one more; wrapping
 // one CPU per queue when there are more queues than CPUs.
 std::vector<CpuSet> driver_stripes(const CpuSet& online, unsigned nq) {
@@ -243,6 +243,16 @@ std::map<std::string, Fixture> named_fixtures() {
     f.softnet_columns = 11;
     f.nics = {nic("eth0", 0, 4, 4, XpsState::Empty)};
     m["rhel8.0-9vcpu-4-queues"] = f;
+  }
+  {  // RHEL 8.1 with 8 vCPUs and 4 queues: xps_rxqs is backported, but the driver is still the
+     // one that sets XPS only when queues == CPUs, so XPS is empty (docs/kernel-notes.md).
+    Fixture f;
+    f.release = "4.18.0-147.el8.x86_64";
+    f.possible = 8;
+    f.xps_rxqs = true;
+    f.softnet_columns = 11;
+    f.nics = {nic("eth0", 0, 4, 4, XpsState::Empty)};
+    m["rhel8.1-xps_rxqs-8vcpu-4-queues"] = f;
   }
   {  // 6.1: 4 queues on 4 vCPUs already striped by the driver.
     Fixture f;

@@ -151,17 +151,41 @@ TEST(KernelRelease, Classifies) {
       {"3.10.0-514.el7.x86_64", P::Absent, B::DriverSelectsQueue},   // RHEL 7.3
       {"3.10.0-693.el7.x86_64", P::Absent, B::DriverSelectsQueue},   // RHEL 7.4
       {"3.10.0-1127.el7.x86_64", P::Absent, B::DriverSelectsQueue},  // RHEL 7.8
-      {"3.10.0-1160.119.1.el7.x86_64", P::Absent, B::XpsOnlyWhenEqual},  // RHEL 7.9
+      {"3.10.0-1127.el7.x86_64", P::Present, B::DriverSelectsQueue},  // a backport proves nothing
+      {"3.10.0-1160.el7.x86_64", P::Absent, B::XpsOnlyWhenEqual},     // RHEL 7.9
+      {"3.10.0-1160.el7.x86_64", P::Unknown, B::XpsOnlyWhenEqual},
+      {"3.10.0-1160.el7.x86_64", P::Present, B::XpsOnlyWhenEqual},
+      {"3.10.0-1160.119.1.el7.x86_64", P::Absent, B::XpsOnlyWhenEqual},
       {"3.12.74-60.64.40-default", P::Absent, B::DriverSelectsQueue},
       {"3.13.0-170-generic", P::Absent, B::XpsOnlyWhenEqual},
       {"4.18.0-80.el8.x86_64", P::Absent, B::XpsOnlyWhenEqual},      // RHEL 8.0
       {"4.18.0-80.el8.x86_64", P::Unknown, B::XpsOnlyWhenEqual},
-      {"4.18.0-240.el8.x86_64", P::Unknown, B::DriverStripes},       // RHEL 8.3
+      // RHEL 8.1 carries xps_rxqs backported without the striping driver: the build decides.
+      {"4.18.0-147.el8.x86_64", P::Present, B::XpsOnlyWhenEqual},
+      {"4.18.0-147.el8.x86_64", P::Absent, B::XpsOnlyWhenEqual},
+      {"4.18.0-147.el8.x86_64", P::Unknown, B::XpsOnlyWhenEqual},
+      {"4.18.0-147.8.1.el8_1.x86_64", P::Present, B::XpsOnlyWhenEqual},
+      {"4.18.0-193.el8.x86_64", P::Present, B::XpsOnlyWhenEqual},     // RHEL 8.2
+      {"4.18.0-193.el8.x86_64", P::Unknown, B::XpsOnlyWhenEqual},
+      {"4.18.0-239.el8.x86_64", P::Present, B::XpsOnlyWhenEqual},
+      {"4.18.0-240.el8.x86_64", P::Present, B::DriverStripes},        // RHEL 8.3
+      {"4.18.0-240.el8.x86_64", P::Absent, B::DriverStripes},
+      {"4.18.0-240.el8.x86_64", P::Unknown, B::DriverStripes},
       {"4.18.0-513.5.1.el8_9.x86_64", P::Present, B::DriverStripes},
-      {"4.19.0-27-cloud-amd64", P::Unknown, B::DriverStripes},
-      {"5.14.0-362.8.1.el9_3.x86_64", P::Unknown, B::DriverStripes},
-      {"6.1.0-28-cloud-amd64", P::Present, B::DriverStripes},
+      // Upstream 4.18: the feature file decides, the version when there is no queue to look at.
+      {"4.18.0-25-generic", P::Absent, B::XpsOnlyWhenEqual},
+      {"4.18.0-25-generic", P::Present, B::DriverStripes},
+      {"4.18.20", P::Unknown, B::XpsOnlyWhenEqual},
       {"4.15.0-213-generic", P::Unknown, B::XpsOnlyWhenEqual},
+      {"4.19.0-27-cloud-amd64", P::Unknown, B::DriverStripes},
+      {"4.19.0-27-cloud-amd64", P::Present, B::DriverStripes},
+      {"5.10.0-33-cloud-amd64", P::Unknown, B::DriverStripes},
+      {"5.15.0-126-generic", P::Present, B::DriverStripes},
+      {"5.14.0-362.8.1.el9_3.x86_64", P::Unknown, B::DriverStripes},
+      {"5.14.0-362.8.1.el9_3.x86_64", P::Absent, B::DriverStripes},  // el9: the version decides
+      {"6.1.0-28-cloud-amd64", P::Present, B::DriverStripes},
+      {"6.1.0-28-cloud-amd64", P::Unknown, B::DriverStripes},
+      {"6.12.12+deb13-cloud-amd64", P::Present, B::DriverStripes},
   };
   for (const auto& c : cases) {
     auto k = gn::parse_kernel_release(c.release);

@@ -294,15 +294,15 @@ class Planner {
 
   void plan_rps(const Nic& n, unsigned nrx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
     const unsigned ncpu = usable_.count();
-    // A single-queue NIC is reported and left alone unless RPS is asked for by name.
+    // Fewer rx queues than CPUs, a single-queue NIC too: RPS spreads the receive work that the
+    // queues' IRQs would otherwise leave on a few CPUs.
     const bool single = is_single_queue(n);
-    const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu && !single);
+    const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu);
     const bool off = policy_.rps == RpsMode::Off;
     std::string why_not;
     if (!on && !off)
-      why_not = single ? "single-queue NIC: left alone (rps = on spreads its receive work over the CPUs)"
-                       : "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
-                             " usable CPUs (rps = auto)";
+      why_not = "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
+                " usable CPUs (rps = auto)";
     const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
     for (unsigned q = 0; q < nrx; ++q) {
       const RxQueue* r = rx_queue(n, q);
@@ -328,7 +328,9 @@ class Planner {
         for (const auto& node : facts_.cpus.nodes)
           if (!block.empty() && node.has(block.cpus().front()) && !(node & usable_).empty()) want = node & usable_;
         why = facts_.cpus.nodes.size() > 1 ? "usable CPUs of the queue's NUMA node" : "all usable CPUs";
-        why += policy_.rps == RpsMode::On ? " (rps = on)" : " (fewer rx queues than CPUs)";
+        why += policy_.rps == RpsMode::On ? " (rps = on)"
+               : single                   ? " (single-queue NIC: RPS spreads its receive work)"
+                                          : " (fewer rx queues than CPUs)";
       }
       add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", cur_cpus, mask(want),
           mask_action(cpus, want), why);
@@ -355,8 +357,14 @@ class Planner {
         skip("not applicable: the driver picks the tx queue itself");
       } else if (!policy_.xps) {
         skip("turned off by configuration (xps = off)");
+      } else if (ntx == 1 && is_single_queue(n)) {
+        // 4.19+ answers ENOENT on xps_cpus of a device with one tx queue in all.
+        const bool refused = t && t->xps_cpus.error == ENOENT;
+        skip(std::string("single-queue NIC: every CPU uses its one tx queue") +
+             (refused ? " (the kernel refuses xps_cpus on a device with one tx queue)" : ""));
       } else if (ntx == 1) {
-        skip("one tx queue: every CPU uses it (the kernel refuses xps_cpus here)");
+        // More queues exist (the file works); one in use needs no map.
+        skip("one tx queue in use: every CPU sends through it, nothing to map");
       } else if (t && !t->xps_cpus.readable()) {
         skip("XPS " + read_error_reason(t->xps_cpus) + " (CONFIG_XPS?)");
       } else {

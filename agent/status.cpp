@@ -1,5 +1,6 @@
 #include "status.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -117,16 +118,30 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
 
   std::map<std::string, std::vector<const Setting*>> by_nic;
   for (const auto& st : s.plan.settings) by_nic[st.nic].push_back(&st);
+  // The columns are as wide as their widest cell in the whole table (two spaces between columns),
+  // so that no name or value runs into the next column whatever its length.
+  size_t name_w = 0, label_w = 0, current_w = 0, desired_w = 0;
+  const auto label_of = [](const Setting& st) {
+    return std::string(st.action == Action::Skip ? "n/a" : setting_state(st));
+  };
+  for (const auto& st : s.plan.settings) {
+    name_w = std::max(name_w, setting_name(st).size());
+    label_w = std::max(label_w, label_of(st).size());
+    current_w = std::max(current_w, value_for_people(st, st.current).size());
+    if (st.action == Action::Write) desired_w = std::max(desired_w, value_for_people(st, st.desired).size());
+  }
+  const auto pad = [](const std::string& cell, size_t width) {
+    return cell + std::string(width + 2 - std::min(cell.size(), width), ' ');
+  };
   const auto row = [&](const Setting& st) {
-    const char* state = setting_state(st);
-    const std::string label = st.action == Action::Skip ? "n/a" : state;
+    const std::string label = label_of(st);
     const char* code = st.action == Action::Keep ? "32" : st.action == Action::Write ? "33" : "2";
-    std::ostringstream line;
-    line << "  " << std::left << std::setw(22) << setting_name(st) << paint(label, code)
-         << std::string(label.size() < 7 ? 7 - label.size() : 1, ' ') << std::setw(20) << value_for_people(st, st.current);
-    if (st.action == Action::Write) line << "-> " << std::setw(17) << value_for_people(st, st.desired) << drift_cause(s, st);
-    else if (st.action == Action::Skip) line << st.reason;
-    out << line.str() << "\n";
+    std::string line = "  " + pad(setting_name(st), name_w) + paint(label, code) +
+                       std::string(label_w + 2 - label.size(), ' ') + pad(value_for_people(st, st.current), current_w);
+    if (st.action == Action::Write) line += "-> " + pad(value_for_people(st, st.desired), desired_w) + drift_cause(s, st);
+    else if (st.action == Action::Skip) line += st.reason;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
   };
   for (const auto& n : s.plan.nics) {
     out << "\n" << paint(n.name, "1") << "  " << (n.driver.empty() ? "-" : n.driver) << "  ";

@@ -121,8 +121,11 @@ Result<std::string> SysRoot::read(const std::string& rel) const {
   if (!unreadable_.empty()) {
     auto canonical = resolve(rel);
     if (!canonical) return canonical.error();
-    if (auto it = unreadable_.find(*canonical); it != unreadable_.end())
+    if (auto it = unreadable_.find(*canonical); it != unreadable_.end()) {
+      // A capture of this snapshot keeps the file unreadable with the same errno.
+      if (recorder_ != nullptr) recorder_->unreadable(*resolved, it->second);
       return sys_error(rel, "reading", it->second);
+    }
   }
   Fd fd(::open(host_path(*resolved).c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {

@@ -207,21 +207,114 @@ TEST(Plan, SmtSiblingsShareAQueue) {
   for (unsigned q = 0; q < 4; ++q) EXPECT_EQ(mask_of(xps[q]->desired), CpuSet::of({q, q + 4}));
 }
 
-TEST(Plan, SingleQueueIsLeftAlone) {
-  const Planned p = plan_fixture("single-queue");
+// One queue pair offered by the host: channels, XPS and IRQs stay as they are; with rps = auto the
+// receive work is spread by RPS over the usable CPUs of the queue's node, with RFS flow entries.
+TEST(Plan, SingleQueueGetsRpsAndRfs) {
+  const Planned p = plan_fixture("single-queue");  // 4 CPUs, one node
   const auto ch = of_kind(p.plan, SettingKind::Channels);
   ASSERT_EQ(ch.size(), 1u);
   EXPECT_EQ(ch[0]->action, Action::Skip);
   EXPECT_NE(ch[0]->reason.find("single queue"), std::string::npos);
-  for (const auto& s : p.plan.settings) {
-    if (s.nic != "eth0") continue;
-    EXPECT_EQ(s.action, Action::Skip) << s.target << " of a single-queue NIC: " << s.reason;
+  EXPECT_NE(ch[0]->reason.find("on the host"), std::string::npos) << ch[0]->reason;
+  for (SettingKind k : {SettingKind::Xps, SettingKind::IrqAffinity})
+    for (const Setting* s : of_kind(p.plan, k, "eth0")) EXPECT_EQ(s->action, Action::Skip) << s->target << ": " << s->reason;
+  const auto rps = of_kind(p.plan, SettingKind::RpsCpus, "eth0");
+  ASSERT_EQ(rps.size(), 1u);
+  EXPECT_EQ(rps[0]->action, Action::Write);
+  EXPECT_EQ(mask_of(rps[0]->desired), p.facts.cpus.usable());
+  const auto flows = of_kind(p.plan, SettingKind::RpsFlowCnt, "eth0");
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0]->action, Action::Write);
+  EXPECT_EQ(flows[0]->desired, "32768");  // the whole RFS table for its one queue
+  bool rfs = false;
+  for (const Setting* s : of_kind(p.plan, SettingKind::Sysctl))
+    if (s->target.find("rps_sock_flow_entries") != std::string::npos) {
+      rfs = true;
+      EXPECT_EQ(s->action, Action::Write);
+      EXPECT_EQ(s->desired, "32768");
+    }
+  EXPECT_TRUE(rfs) << "RFS needs net.core.rps_sock_flow_entries";
+
+  // Two NUMA nodes: the queue's node only (where its IRQ and block start), isolated CPUs left out.
+  Fixture numa = named_fixtures().at("single-queue");
+  numa.possible = 8;
+  numa.nodes = {"0-3", "4-7"};
+  numa.isolated = "1";
+  {
+    TempDir dir;
+    numa.write(dir.path());
+    const Facts facts = probe_snapshot(dir.path());
+    const Plan plan = make_plan(facts, Policy{});
+    const auto r = of_kind(plan, SettingKind::RpsCpus, "eth0");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(mask_of(r[0]->desired), CpuSet::of({0, 2, 3}));
   }
-  // Asked for by name, RPS spreads its receive work.
-  Policy rps_on;
-  rps_on.rps = RpsMode::On;
-  const Planned q = plan_fixture("single-queue", rps_on);
-  EXPECT_EQ(of_kind(q.plan, SettingKind::RpsCpus, "eth0")[0]->action, Action::Write);
+  // One usable CPU: nothing to spread.
+  Fixture one = named_fixtures().at("single-queue");
+  one.online = "0";
+  {
+    TempDir dir;
+    one.write(dir.path());
+    const Facts facts = probe_snapshot(dir.path());
+    const Plan plan = make_plan(facts, Policy{});
+    for (const Setting& s : plan.settings)
+      if (s.nic == "eth0") {
+        EXPECT_EQ(s.action, Action::Skip) << s.target << ": " << s.reason;
+      }
+  }
+  // rps = off clears it, as for any NIC.
+  Policy off;
+  off.rps = RpsMode::Off;
+  const Planned q = plan_fixture("single-queue", off);
+  const auto r = of_kind(q.plan, SettingKind::RpsCpus, "eth0");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(mask_of(r[0]->desired), CpuSet{});
+  EXPECT_EQ(r[0]->action, Action::Keep);
+}
+
+// The reason given for skipping XPS must be true: the kernel refuses xps_cpus only on a device
+// with one tx queue in all, not on a multiqueue device that uses one.
+TEST(Plan, XpsReasonSaysWhyItIsSkipped) {
+  Fixture f;  // combined 1 of max 4, one usable CPU left
+  f.possible = 4;
+  f.online = "0";
+  FixtureNic n;
+  n.name = "eth0";
+  n.max_queues = 4;
+  n.queues = 1;
+  f.nics = {n};
+  TempDir dir;
+  f.write(dir.path());
+  const Facts facts = probe_snapshot(dir.path());
+  ASSERT_NE(facts.find_nic("eth0"), nullptr);
+  ASSERT_TRUE(facts.find_nic("eth0")->tx.at(0).xps_cpus.readable()) << "the file works on this device";
+  const Plan plan = make_plan(facts, Policy{});
+  const auto xps = of_kind(plan, SettingKind::Xps, "eth0");
+  ASSERT_EQ(xps.size(), 1u);
+  EXPECT_EQ(xps[0]->action, Action::Skip);
+  EXPECT_EQ(xps[0]->reason.find("refuses"), std::string::npos) << xps[0]->reason;
+  EXPECT_NE(xps[0]->reason.find("one tx queue in use"), std::string::npos) << xps[0]->reason;
+
+  // One tx queue in all on 6.1: the file answers ENOENT, and the reason says the kernel refuses it.
+  const Planned single = plan_fixture("single-queue");
+  ASSERT_FALSE(single.facts.find_nic("eth0")->tx.at(0).xps_cpus.readable());
+  const auto sx = of_kind(single.plan, SettingKind::Xps, "eth0");
+  ASSERT_EQ(sx.size(), 1u);
+  EXPECT_NE(sx[0]->reason.find("refuses xps_cpus"), std::string::npos) << sx[0]->reason;
+
+  // The same device on 4.15, whose file reads: it is single-queue, but nothing is refused.
+  Fixture old = named_fixtures().at("single-queue");
+  old.release = "4.15.0-213-generic";
+  old.xps_rxqs = false;
+  TempDir old_dir;
+  old.write(old_dir.path());
+  const Facts old_facts = probe_snapshot(old_dir.path());
+  ASSERT_TRUE(old_facts.find_nic("eth0")->tx.at(0).xps_cpus.readable());
+  const Plan old_plan = make_plan(old_facts, Policy{});
+  const auto ox = of_kind(old_plan, SettingKind::Xps, "eth0");
+  ASSERT_EQ(ox.size(), 1u);
+  EXPECT_EQ(ox[0]->reason.find("refuses"), std::string::npos) << ox[0]->reason;
+  EXPECT_NE(ox[0]->reason.find("single-queue"), std::string::npos) << ox[0]->reason;
 }
 
 TEST(Plan, OtherDriversAreNotTouched) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "apply.h"
@@ -113,6 +114,43 @@ TEST(StatusTable, CpuRangesPerNicAndColourOnlyWhenAsked) {
   EXPECT_NE(t.find("not applied yet"), std::string::npos);
 }
 
+// Columns are sized from their contents: the longest names (net.core.netdev_budget_usecs) and
+// values never run into the next column, and every row's state and "->" line up.
+TEST(StatusTable, ColumnsFitTheirWidestCell) {
+  Rig r("rhel8.0-9vcpu-4-queues");  // throughput profile: the long NAPI sysctl names, drifted XPS
+  std::ostringstream out;
+  render_status_table(out, r.status(), /*colour=*/false);
+  const std::string t = out.str();
+  ASSERT_NE(t.find("net.core.netdev_budget_usecs"), std::string::npos) << t;
+  // A row: two spaces, the name, at least two spaces, the state, then two spaces or the end.
+  const std::regex row(R"(^  (\S.*?\S)  +(ok|drift|n/a)(  .*)?$)");
+  std::istringstream in(t);
+  std::string line;
+  std::set<size_t> state_at, arrow_at;
+  unsigned rows = 0, sysctl_rows = 0;
+  size_t widest_name = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("  ", 0) != 0) continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, row)) << "a column runs into the next: '" << line << "'\n" << t;
+    ++rows;
+    widest_name = std::max(widest_name, m[1].str().size());
+    sysctl_rows += m[1].str().rfind("net.core.", 0) == 0;
+    state_at.insert(static_cast<size_t>(m.position(2)));
+    if (m[2] == "drift") {
+      const auto arrow = line.find("-> ");
+      ASSERT_NE(arrow, std::string::npos) << line;
+      EXPECT_EQ(line[arrow - 1], ' ') << line;
+      arrow_at.insert(arrow);
+    }
+  }
+  EXPECT_GE(sysctl_rows, 4u) << t;
+  EXPECT_GE(rows, 10u) << t;
+  EXPECT_EQ(state_at.size(), 1u) << "the state column is not aligned:\n" << t;
+  EXPECT_EQ(arrow_at.size(), 1u) << "the planned values are not aligned:\n" << t;
+  EXPECT_EQ(*state_at.begin(), 2 + widest_name + 2) << "no wider than needed:\n" << t;
+}
+
 TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   Rig r("linux6.1-striped");
   Status st = r.status();
@@ -137,6 +175,16 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
   s.action = Action::Keep;
   EXPECT_EQ(drift_cause(st, s), "");
+
+  // RHEL 8.1 has xps_rxqs but not the driver that rewrites XPS: its drift is not the driver's.
+  Rig el81("rhel8.1-xps_rxqs-8vcpu-4-queues");
+  Status st81 = el81.status();
+  s.action = Action::Write;
+  s.kind = SettingKind::Xps;
+  s.target = "sys/class/net/eth0/queues/tx-0/xps_cpus";
+  st81.journal_targets.insert(s.target);
+  EXPECT_EQ(st81.facts.behaviour, DriverBehaviour::XpsOnlyWhenEqual);
+  EXPECT_NE(drift_cause(st81, s).find("something else"), std::string::npos) << drift_cause(st81, s);
 }
 
 TEST(LoadTiers, FollowTheSourceMethodology) {

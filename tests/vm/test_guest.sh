@@ -167,6 +167,8 @@ echo "== guest B: 6 vCPUs; eth0 with 4 queue pairs, eth1 with 2, eth2 with one"
 t0=$SECONDS
 vm_start 6 512 4 2 1
 echo "booted in $((SECONDS - t0)) s"
+rps=$(vm_sh 'cat /sys/class/net/eth2/queues/rx-0/rps_cpus /sys/class/net/eth2/queues/rx-0/rps_flow_cnt' | tr '\n' ' ')
+check "eth2 starts without RPS ($rps)" [ "$rps" = "00 0 " ]
 vm_host apply || fail "apply exited $?"
 refresh
 check "eth0 combined 4" [ "$(channels_of eth0)" = 4 ]
@@ -174,11 +176,19 @@ check "eth1 combined 2" [ "$(channels_of eth1)" = 2 ]
 check_layout eth0 "0 1 2 3 4 5"
 check_layout eth1 "0 1 2 3 4 5"
 check "eth0 uneven blocks 2,2,1,1" [ "$(for q in 0 1 2 3; do cpus_of_mask "$(xps_mask eth0 $q)" | wc -w; done | tr '\n' ' ')" = "2 2 1 1 " ]
-rps=$(vm_sh 'cat /sys/class/net/eth1/queues/rx-0/rps_cpus /sys/class/net/eth1/queues/rx-1/rps_flow_cnt /sys/class/net/eth2/queues/rx-0/rps_cpus' | tr '\n' ' ')
-check "eth1 RPS over all 6 CPUs with 16384 flows; eth2 untouched ($rps)" [ "$rps" = "3f 16384 00 " ]
+rps=$(vm_sh 'cat /sys/class/net/eth1/queues/rx-0/rps_cpus /sys/class/net/eth1/queues/rx-1/rps_flow_cnt' | tr '\n' ' ')
+check "eth1 RPS over all 6 CPUs with 16384 flows ($rps)" [ "$rps" = "3f 16384 " ]
+# The single-queue NIC: its receive work spread by RPS over all 6 CPUs, with RFS flow entries.
+rps=$(vm_sh 'cat /sys/class/net/eth2/queues/rx-0/rps_cpus /sys/class/net/eth2/queues/rx-0/rps_flow_cnt /proc/sys/net/core/rps_sock_flow_entries' | tr '\n' ' ')
+check "eth2 (one queue pair) RPS over all 6 CPUs with 32768 flows, RFS table 32768 ($rps)" [ "$rps" = "3f 32768 32768 " ]
+check "eth2 channels still 1" [ "$(channels_of eth2)" = 1 ]
 status=$(vm_host --json status)
 check "eth2 reported as single queue" jq_true '[.settings[] | select(.nic == "eth2" and (.reason | test("single")))] | length > 0' <<<"$status"
-check "nothing written to eth2" jq_true '[.settings[] | select(.nic == "eth2" and .state == "drift")] | length == 0' <<<"$status"
+check "eth2 XPS not applicable" jq_true '[.settings[] | select(.nic == "eth2" and .kind == "xps_cpus")] | length > 0 and all(.state == "not_applicable")' <<<"$status"
+check "eth2 in its planned state after apply" jq_true '[.settings[] | select(.nic == "eth2" and .state == "drift")] | length == 0' <<<"$status"
+findings=$(vm_sh 'guest-nettune check --json; true')
+check "check still tells the operator to give eth2 queues on the host" \
+  jq_true '[.findings[] | select(.id == "host-queues" and .nic == "eth2" and (.what_to_do | test("queues=6")))] | length == 1' <<<"$findings"
 vm_host revert >/dev/null
 vm_stop
 

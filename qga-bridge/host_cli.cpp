@@ -6,11 +6,11 @@
 
 #include "cpuset.h"
 #include "guest_exec.h"
+#include "status_schema.h"
 
 namespace gn::qga {
 
 namespace {
-constexpr int kSchemaVersion = 1;
 const std::set<std::string> kCommands = {"status", "plan", "apply", "revert"};
 }  // namespace
 

@@ -9,21 +9,11 @@
 #include <vector>
 #include <string>
 
+#include "channels.h"
 #include "result.h"
 #include "sysroot.h"
 
 namespace gn {
-
-struct Channels {
-  uint32_t max_rx = 0, max_tx = 0, max_other = 0, max_combined = 0;
-  uint32_t rx = 0, tx = 0, other = 0, combined = 0;
-  // virtio_net has combined channels only; veth has separate rx/tx.
-  bool combined_kind() const { return max_combined > 0; }
-  bool operator==(const Channels& o) const;
-};
-
-// "combined 4" or "rx 4 tx 4", the way ethtool -L takes them.
-std::string channels_setting_text(const Channels& c);
 
 struct TxOffloads {
   bool tx_checksum = false, scatter_gather = false, tso = false;

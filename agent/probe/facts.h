@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ethtool.h"
+#include "channels.h"
 #include "cpuset.h"
 #include "kernel_release.h"
 #include "softnet.h"

@@ -7,10 +7,9 @@
 #include "facts.h"
 #include "plan.h"
 #include "policy.h"
+#include "status_schema.h"
 
 namespace gn {
-
-inline constexpr int kSchemaVersion = 1;
 
 nlohmann::json facts_summary_json(const Facts& facts);
 nlohmann::json setting_json(const Setting& s);

@@ -15,12 +15,6 @@
 
 namespace gn {
 
-bool Channels::operator==(const Channels& o) const {
-  return max_rx == o.max_rx && max_tx == o.max_tx && max_other == o.max_other &&
-         max_combined == o.max_combined && rx == o.rx && tx == o.tx && other == o.other &&
-         combined == o.combined;
-}
-
 std::string channels_setting_text(const Channels& c) {
   if (c.combined_kind()) return "combined " + std::to_string(c.combined);
   return "rx " + std::to_string(c.rx) + " tx " + std::to_string(c.tx);

@@ -17,7 +17,8 @@ for d in /sys/class/net/eth*; do
     role=${name#$v-}; q=${role#*.}; role=${role%.*}
     echo "irq $n $role $q $irq $(cat /proc/irq/$irq/smp_affinity)"
   done
-  ethtool -S "$n" 2>/dev/null | awk -v n="$n" '/tx_queue_[0-9]+_packets:/{q=$1; sub("tx_queue_","",q); sub("_packets:","",q); print "txq", n, q, $2}'
+  # tx_queue_N_packets up to 6.9, txN_packets from 6.10 on.
+  ethtool -S "$n" 2>/dev/null | awk -v n="$n" '/^ *(tx_queue_[0-9]+|tx[0-9]+)_packets:/{q=$1; sub("tx_queue_","",q); sub("tx","",q); sub("_packets:","",q); print "txq", n, q, $2}'
 done
 for s in netdev_max_backlog netdev_budget netdev_budget_usecs dev_weight busy_poll busy_read rps_sock_flow_entries; do
   echo "sysctl $s $(cat /proc/sys/net/core/$s)"

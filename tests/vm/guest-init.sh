@@ -7,13 +7,11 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /run /var/lib /tmp /etc
-K=/lib/modules/$(uname -r)
-# No depmod here: dependencies first.
-for m in kernel/drivers/virtio/virtio_ring kernel/drivers/virtio/virtio kernel/drivers/virtio/virtio_pci_modern_dev \
-         kernel/drivers/virtio/virtio_pci_legacy_dev kernel/drivers/virtio/virtio_pci kernel/net/core/failover \
-         kernel/drivers/net/net_failover kernel/drivers/net/virtio_net kernel/drivers/char/virtio_console; do
-  insmod "$K/$m.ko" || echo "init: insmod $m failed"
-done
+# No depmod here: the builder wrote the modules in dependency order.
+while read -r m; do
+  [ -e "/lib/modules/$m" ] || continue
+  insmod "/lib/modules/$m" || echo "init: insmod $m failed"
+done </lib/modules/load-order
 # /dev/virtio-ports/NAME links (udev's job elsewhere).
 mkdir -p /dev/virtio-ports
 for i in 1 2 3 4 5 6 7 8 9 10; do

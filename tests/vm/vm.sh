@@ -9,6 +9,8 @@ VM_NS="gnvm-$$"
 VM_SOCK="$VM_DIR/qga.sock"
 QGA_EXEC="$BUILD/tests/qga-exec"
 HOST="$BUILD/qga-bridge/guest-nettune-host"
+# The guest build-guest.sh made for GN_KERNEL_SUITE (unset: the machine's own kernel generation).
+VM_OUT="$BUILD/vm${GN_KERNEL_SUITE:+-$GN_KERNEL_SUITE}"
 
 vm_cleanup() {
   if [ -e "$VM_DIR/qemu.pid" ]; then kill "$(cat "$VM_DIR/qemu.pid")" 2>/dev/null || true; fi
@@ -20,7 +22,7 @@ vm_require() {
   local missing=()
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
   [ -c /dev/net/tun ] || missing+=("/dev/net/tun (the tun module)")
-  [ -e "$BUILD/vm/initramfs.gz" ] || missing+=("the guest image: bash tests/vm/build-guest.sh $BUILD")
+  [ -e "$VM_OUT/initramfs.gz" ] || missing+=("the guest image: bash tests/vm/build-guest.sh $BUILD")
   if [ ${#missing[@]} -gt 0 ]; then
     echo "vm: missing: ${missing[*]} (run .ci/setup)" >&2
     exit 1
@@ -47,7 +49,7 @@ vm_start() {
     i=$((i + 1))
   done
   ip netns exec "$VM_NS" qemu-system-x86_64 -accel tcg -m "$mem" -smp "$vcpus" -nodefaults -display none \
-    -no-reboot -serial "file:$VM_DIR/console.log" -kernel "$BUILD/vm/vmlinuz" -initrd "$BUILD/vm/initramfs.gz" \
+    -no-reboot -serial "file:$VM_DIR/console.log" -kernel "$VM_OUT/vmlinuz" -initrd "$VM_OUT/initramfs.gz" \
     -append "console=ttyS0 panic=-1 ipv6.disable=1 quiet" "${args[@]}" \
     -chardev "socket,path=$VM_SOCK,server=on,wait=off,id=qga0" -device virtio-serial \
     -device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0 \

@@ -19,6 +19,10 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# A test stopped by a signal (ctest's timeout, ^C) still runs its EXIT trap.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { PASSES=$((PASSES + 1)); }
@@ -72,6 +76,9 @@ mask_cpus() {
   done
   return 0
 }
+
+# seconds_of_us US: a microsecond count as sleep(1) takes it ("1.250000" for 1250000).
+seconds_of_us() { printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)); }
 
 jq_true() { jq -e "$1" "$2" >/dev/null; }  # jq_true FILTER FILE
 

@@ -14,7 +14,7 @@ for ((t = 0; t < 30 && seen_mid < 3; t++)); do
   baseline=$(dump_state | awk '/^== gV|^== gW/{skip=1; next} /^== /{skip=0} !skip')
   agent apply --channels off --rps on --json >"$WORK/out" 2>/dev/null &
   pid=$!
-  sleep "$(printf '0.%06d' $((RANDOM * RANDOM % (duration_us + 1))))"  # when to pull the NIC
+  sleep "$(seconds_of_us $((RANDOM * RANDOM % (duration_us + 1))))"  # when to pull the NIC
   in_ns ip link del gV
   wait "$pid" && rc=0 || rc=$?
   check "trial $t: apply exits 0 or 3 (got $rc)" [ "$rc" -eq 0 -o "$rc" -eq 3 ]

@@ -1,6 +1,6 @@
 // libFuzzer: CPU masks and lists as sysfs, /proc/irq and the kernel command line give them.
 // Whatever parses must format and parse back to the same set, in every layout it can take.
-// fuzz-links: gn_cpuset
+// fuzz-links: gn_common
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>

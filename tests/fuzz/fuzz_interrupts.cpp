@@ -1,7 +1,7 @@
 // libFuzzer: /proc/interrupts as any kernel (or a corrupted snapshot) prints it. Parsed lines
 // carry a number and action names without blanks; virtio names parse back to what they say.
-// fuzz-links: gn_cpuset
-// fuzz-sources: agent/interrupts.cpp
+// fuzz-links: gn_common
+// fuzz-sources: agent/probe/interrupts.cpp
 #include <cstdint>
 #include <cstdlib>
 #include <string>

@@ -1,7 +1,7 @@
 // libFuzzer: the kernel release (/proc/sys/kernel/osrelease, or a snapshot's). A release that
 // parses keeps its text, and every probe outcome classifies it into a behaviour with a name.
-// fuzz-links: gn_cpuset
-// fuzz-sources: agent/kernel_release.cpp
+// fuzz-links: gn_common
+// fuzz-sources: agent/probe/kernel_release.cpp
 #include <cstdint>
 #include <cstdlib>
 #include <string>

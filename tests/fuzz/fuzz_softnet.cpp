@@ -1,7 +1,7 @@
 // libFuzzer: /proc/net/softnet_stat. A parsed table has one row per non-blank line, one column
 // count in {10 or more}, and a cpu column only when the kernel prints one (13+ columns).
-// fuzz-links: gn_cpuset
-// fuzz-sources: agent/softnet.cpp
+// fuzz-links: gn_common
+// fuzz-sources: agent/probe/softnet.cpp
 #include <cstdint>
 #include <cstdlib>
 #include <sstream>

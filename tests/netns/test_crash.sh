@@ -94,7 +94,7 @@ for ((t = 0; t < 3 * TRIALS && killed < TRIALS; t++)); do
     status) wait_for "$status_file" || true ;;
   esac
   if is_agent "$pid"; then kill -9 "$pid"; fi
-  wait "$pid" && rc=0 || rc=$?
+  wait "$pid" 2>/dev/null && rc=0 || rc=$?
   if is_agent "$pid"; then fail "trial $t: PID $pid is still the agent after kill -9"; kill -9 "$pid"; fi
   what="trial $t ($mode, aimed at $aim)"
   if [ "$rc" -eq 137 ]; then

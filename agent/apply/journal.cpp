@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "durable_file.h"
 
@@ -13,38 +12,6 @@ namespace gn {
 namespace {
 constexpr int kJournalFormat = 1;
 }  // namespace
-
-SettingKind setting_kind_from_string(const std::string& s, bool* ok) {
-  for (auto k : {SettingKind::Channels, SettingKind::RpsCpus, SettingKind::RpsFlowCnt, SettingKind::Xps,
-                 SettingKind::IrqAffinity, SettingKind::Sysctl})
-    if (s == to_string(k)) {
-      *ok = true;
-      return k;
-    }
-  *ok = false;
-  return SettingKind::Sysctl;
-}
-
-std::string channels_journal_text(const Channels& c) {
-  return "rx " + std::to_string(c.rx) + " tx " + std::to_string(c.tx) + " other " + std::to_string(c.other) +
-         " combined " + std::to_string(c.combined);
-}
-
-Result<Channels> parse_channels_journal_text(const std::string& text, const Channels& limits) {
-  Channels c = limits;
-  std::istringstream in(text);
-  std::string k1, k2, k3, k4;
-  long long rx = -1, tx = -1, other = -1, combined = -1;
-  if (!(in >> k1 >> rx >> k2 >> tx >> k3 >> other >> k4 >> combined) || k1 != "rx" || k2 != "tx" ||
-      k3 != "other" || k4 != "combined" || rx < 0 || tx < 0 || other < 0 || combined < 0 || rx > 65535 ||
-      tx > 65535 || other > 65535 || combined > 65535)
-    return make_error("", "malformed channel counts '" + text + "'");
-  c.rx = static_cast<uint32_t>(rx);
-  c.tx = static_cast<uint32_t>(tx);
-  c.other = static_cast<uint32_t>(other);
-  c.combined = static_cast<uint32_t>(combined);
-  return c;
-}
 
 std::string Journal::to_json(const std::vector<JournalEntry>& entries) {
   nlohmann::json arr = nlohmann::json::array();
@@ -62,9 +29,9 @@ Result<std::vector<JournalEntry>> Journal::from_json(const std::string& text) {
     for (const auto& e : j.at("entries")) {
       JournalEntry je;
       je.target = e.at("target").get<std::string>();
-      bool ok = false;
-      je.kind = setting_kind_from_string(e.at("kind").get<std::string>(), &ok);
-      if (!ok) return make_error("", "unknown kind " + e.at("kind").dump());
+      const auto kind = setting_kind_from_string(e.at("kind").get<std::string>());
+      if (!kind) return make_error("", "unknown kind " + e.at("kind").dump());
+      je.kind = *kind;
       je.nic = e.at("nic").get<std::string>();
       je.original = e.at("original").get<std::string>();
       out.push_back(std::move(je));

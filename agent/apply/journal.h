@@ -15,7 +15,7 @@ struct JournalEntry {
   std::string target;    // as in a plan Setting ("ethtool:eth0:channels", "sys/class/...")
   SettingKind kind = SettingKind::Sysctl;
   std::string nic;       // "" for sysctls
-  std::string original;  // the text read before the first write; channels as "rx R tx T other O combined C"
+  std::string original;  // the text read before the first write (channels in their one text form)
 };
 
 class Journal {
@@ -43,11 +43,5 @@ class Journal {
   std::vector<JournalEntry> entries_;
   std::unordered_set<std::string> targets_;  // index of entries_ by target
 };
-
-// Channels as the journal keeps them.
-std::string channels_journal_text(const Channels& c);
-Result<Channels> parse_channels_journal_text(const std::string& text, const Channels& limits);
-
-SettingKind setting_kind_from_string(const std::string& s, bool* ok);
 
 }  // namespace gn

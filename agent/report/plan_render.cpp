@@ -32,8 +32,8 @@ nlohmann::json facts_summary_json(const Facts& f) {
 
 nlohmann::json setting_json(const Setting& s) {
   nlohmann::json j = {{"kind", to_string(s.kind)},      {"nic", s.nic},
-                      {"target", display_target(s.target)}, {"current", s.current},
-                      {"desired", s.desired},           {"action", to_string(s.action)},
+                      {"target", display_target(s.path())}, {"current", s.current},
+                      {"desired", s.desired.text()},    {"action", to_string(s.action)},
                       {"reason", s.reason}};
   if (s.queue >= 0) j["queue"] = s.queue;
   if (s.kind == SettingKind::IrqAffinity) j["irq"] = s.irq;
@@ -86,14 +86,14 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
   }
   out << "\n";
   size_t tw = 6;
-  for (const auto& s : plan.settings) tw = std::max(tw, display_target(s.target).size());
+  for (const auto& s : plan.settings) tw = std::max(tw, display_target(s.path()).size());
   tw = std::min<size_t>(tw, 56);
   out << std::setw(7) << (label ? "STATE" : "ACTION") << std::setw(static_cast<int>(tw + 2)) << "TARGET" << std::setw(20) << "CURRENT"
       << std::setw(20) << "DESIRED" << "REASON\n";
   for (const auto& s : plan.settings) {
     out << std::setw(7) << (label ? label(s) : to_string(s.action)) << std::setw(static_cast<int>(tw + 2))
-        << shorten(display_target(s.target), tw) << std::setw(20) << shorten(value_for_people(s, s.current), 19)
-        << std::setw(20) << shorten(value_for_people(s, s.desired), 19) << s.reason << "\n";
+        << shorten(display_target(s.path()), tw) << std::setw(20) << shorten(value_for_people(s, s.current), 19)
+        << std::setw(20) << shorten(s.desired.for_people(), 19) << s.reason << "\n";
   }
   for (const auto& note : plan.notes) out << "note: " << note << "\n";
   if (label)

@@ -2,6 +2,7 @@
 // code that says what failed.
 #include <iostream>
 
+#include "advise_cli.h"
 #include "host_cli.h"
 #include "socket_channel.h"
 #ifdef GN_HAVE_LIBVIRT
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
 namespace {
 int run(int argc, char** argv) {
   using namespace gn::qga;
+  // advise: the hypervisor and domain half of the guide (read only), its own options.
+  if (argc > 1 && std::string(argv[1]) == "advise")
+    return gn::advise::advise_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   auto opts = parse_host_args(std::vector<std::string>(argv + 1, argv + argc));
   if (!opts) {
     std::cerr << "guest-nettune-host: " << opts.error().text() << "\n";

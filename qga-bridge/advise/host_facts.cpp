@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "domain.h"
-#include "softnet.h"
+#include "kernel_paths.h"
 #include "xml.h"
 
 namespace gn::advise {
@@ -122,12 +122,20 @@ Result<HostFacts> probe_host(const SysRoot& root, HostNicIo& io) {
   }
   for (const char* k : kBridgeNf) f.bridge_nf[k] = read_long(root, kBridgeSysctl + "/" + k);
   for (const auto& b : kNapiBudgets) f.net_core[b.name] = read_long(root, paths::kNetCoreSysctl + "/" + b.name);
+  // softnet_stat: one line per CPU, hex columns; the 2nd is drops, the 3rd time squeezes.
   if (auto text = root.read(paths::kSoftnetStat)) {
-    if (auto s = parse_softnet_stat(*text)) {
-      f.softnet_read = true;
-      for (const auto& r : s->rows) {
-        f.softnet_dropped += r.dropped;
-        f.softnet_squeezed += r.time_squeeze;
+    std::istringstream in(*text);
+    std::string line;
+    f.softnet_read = true;
+    while (std::getline(in, line)) {
+      std::istringstream cols(line);
+      std::string processed, dropped, squeezed;
+      if (!(cols >> processed >> dropped >> squeezed)) continue;
+      try {
+        f.softnet_dropped += std::stoull(dropped, nullptr, 16);
+        f.softnet_squeezed += std::stoull(squeezed, nullptr, 16);
+      } catch (const std::exception&) {
+        f.softnet_read = false;
       }
     }
   }

@@ -25,8 +25,9 @@ ExecFailure failure_of(const ChannelError& e) {
 
 ExecError from_channel(const ChannelError& e) { return {failure_of(e), e.error}; }
 
-// Decodes one captured stream; absent means empty.
-bool decode_stream(const nlohmann::json& st, const char* data_key, const char* trunc_key, std::string& out,
+// Decodes one captured stream; absent means empty. The base64 text is freed once decoded (it
+// is up to 21 MiB per stream).
+bool decode_stream(nlohmann::json& st, const char* data_key, const char* trunc_key, std::string& out,
                    bool& truncated, Error& err) {
   if (st.contains(data_key)) {
     if (!st[data_key].is_string()) {
@@ -34,6 +35,7 @@ bool decode_stream(const nlohmann::json& st, const char* data_key, const char* t
       return false;
     }
     auto d = base64_decode(st[data_key].get_ref<const std::string&>());
+    st[data_key] = nullptr;
     if (!d) {
       err = make_error(data_key, d.error().message);
       return false;
@@ -94,7 +96,7 @@ ExecOutcome run_in_guest(AgentChannel& channel, const std::string& path, const s
   while (true) {
     auto st = channel.call("guest-exec-status", {{"pid", pid}}, deadline);
     if (auto* e = std::get_if<ChannelError>(&st)) return from_channel(*e);
-    const auto& j = std::get<nlohmann::json>(st);
+    auto& j = std::get<nlohmann::json>(st);
     if (!j.is_object() || !j.contains("exited") || !j["exited"].is_boolean())
       return ExecError{ExecFailure::BadReply, make_error(channel.describe(), "guest-exec-status without 'exited'")};
     if (j["exited"].get<bool>()) {

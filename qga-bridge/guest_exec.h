@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent_channel.h"
+#include "reply_reader.h"
 
 namespace gn::qga {
 
@@ -35,8 +36,9 @@ struct ExecError {
 using ExecOutcome = std::variant<ExecResult, ExecError>;
 
 // qemu-ga caps each captured stream at 16 MiB; output that long is treated as cut short,
-// whatever the flag says (the flag was wrong before 2025 fixes).
-inline constexpr size_t kOutputCap = 16u << 20;
+// whatever the flag says (the flag was wrong before 2025 fixes). The reply reader's line cap is
+// made from the same figure.
+inline constexpr size_t kOutputCap = ReplyReader::kExecStreamCap;
 
 ExecOutcome run_in_guest(AgentChannel& channel, const std::string& path, const std::vector<std::string>& args,
                          Deadline deadline);

@@ -1,9 +1,12 @@
 // guest-nettune-host: parse, open the agent channel (a socket, or libvirt), run, exit with a
 // code that says what failed.
+#include <malloc.h>
+
 #include <iostream>
 
 #include "advise_cli.h"
 #include "host_cli.h"
+#include "neutralise.h"
 #include "socket_channel.h"
 #ifdef GN_HAVE_LIBVIRT
 #include "libvirt_channel.h"
@@ -14,10 +17,14 @@ int run(int argc, char** argv);
 }
 
 int main(int argc, char** argv) {
+  // A guest's reply can be tens of MiB, read and parsed in buffers of several MiB: give every
+  // block over 1 MiB a mapping of its own, returned when freed. (By default glibc raises this
+  // threshold as big blocks are freed, and later ones land in a heap that does not shrink.)
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "guest-nettune-host: " << e.what() << "\n";
+    std::cerr << "guest-nettune-host: " << gn::qga::neutralise(e.what()) << "\n";
     return 1;
   }
 }
@@ -30,7 +37,7 @@ int run(int argc, char** argv) {
     return gn::advise::advise_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   auto opts = parse_host_args(std::vector<std::string>(argv + 1, argv + argc));
   if (!opts) {
-    std::cerr << "guest-nettune-host: " << opts.error().text() << "\n";
+    std::cerr << "guest-nettune-host: " << neutralise(opts.error().text()) << "\n";
     return host_exit::kUsage;
   }
   if (opts->help) {
@@ -44,13 +51,13 @@ int run(int argc, char** argv) {
 #ifdef GN_HAVE_LIBVIRT
   auto conn = LibvirtConnection::open(opts->connect);
   if (!conn) {
-    std::cerr << "guest-nettune-host: " << conn.error().text() << "\n";
+    std::cerr << "guest-nettune-host: " << neutralise(conn.error().text()) << "\n";
     return host_exit::kNoAgent;
   }
   if (opts->all) {
     auto names = (*conn)->running_domains();
     if (!names) {
-      std::cerr << "guest-nettune-host: " << names.error().text() << "\n";
+      std::cerr << "guest-nettune-host: " << neutralise(names.error().text()) << "\n";
       return host_exit::kNoAgent;
     }
     std::vector<DomainChannel> domains;
@@ -63,7 +70,7 @@ int run(int argc, char** argv) {
   }
   auto channel = LibvirtChannel::open(*conn, opts->domain);
   if (!channel) {
-    std::cerr << "guest-nettune-host: " << channel.error().text() << "\n";
+    std::cerr << "guest-nettune-host: " << neutralise(channel.error().text()) << "\n";
     return host_exit::kUsage;
   }
   return run_host_command(*opts, **channel, std::cout, std::cerr);

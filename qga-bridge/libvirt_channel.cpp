@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "guest_json.h"
+
 namespace gn::qga {
 
 namespace {
@@ -105,11 +107,12 @@ ChannelResult<nlohmann::json> LibvirtChannel::call(const std::string& command, c
       ce.error_class = "CommandNotFound";
     return ce;
   }
-  const auto j = nlohmann::json::parse(reply, nullptr, /*allow_exceptions=*/false);
+  auto parsed = parse_guest_json(reply);
   std::free(reply);
-  if (!j.is_object() || !j.contains("return"))
+  if (!parsed) return fail(ChannelFailure::BadReply, "the agent's reply to " + command + " " + parsed.error().message);
+  if (!parsed->is_object() || !parsed->contains("return"))
     return fail(ChannelFailure::BadReply, "libvirt returned an agent reply without \"return\"");
-  return j["return"];
+  return std::move((*parsed)["return"]);
 }
 
 }  // namespace gn::qga

@@ -11,17 +11,29 @@ namespace gn::qga {
 
 class ReplyReader {
  public:
-  // Lines longer than this are refused (memory stays bounded); guest-exec output is capped at
-  // 16 MiB per stream by qemu-ga, about 43 MiB of base64 for both.
-  static constexpr size_t kMaxLine = 64u << 20;
+  // qemu-ga captures at most 16 MiB of each of a program's stdout and stderr
+  // (GUEST_EXEC_MAX_OUTPUT); more is a guest-nettune-host error, "output cut short".
+  static constexpr size_t kExecStreamCap = size_t{16} << 20;
+  // The longest reply line that can carry that: guest-exec-status with both streams full. Each
+  // is base64 on the line (4 characters per 3 bytes, padded: 22369624 for 16 MiB; qemu-ga
+  // neither wraps nor escapes it), plus the envelope: {"return": {"exitcode": N, "out-data":
+  // "...", "err-data": "...", "out-truncated": false, "err-truncated": false, "exited": true},
+  // "id": "gn-..."} is under 200 bytes; 64 KiB leaves room for spacing and members a later
+  // qemu-ga may add. 44804784 bytes (42.7 MiB): a longer line is refused, whatever it holds.
+  static constexpr size_t kBase64OfStream = (kExecStreamCap + 2) / 3 * 4;
+  static constexpr size_t kEnvelope = size_t{64} << 10;
+  static constexpr size_t kMaxLine = 2 * kBase64OfStream + kEnvelope;
+  // The most one feed() adds between two overflowed() checks (the socket reads this much).
+  static constexpr size_t kMaxRead = size_t{64} << 10;
 
-  void feed(std::string_view bytes) { buf_.append(bytes.data(), bytes.size()); }
+  void feed(std::string_view bytes);
   // The next complete line without its '\n' (bytes of 0xFF inside are kept).
   std::optional<std::string> pop_line();
   // Drops everything up to and including the next 0xFF; true when one was found (false: all
   // buffered bytes were dropped, feed more).
   bool skip_past_sentinel();
-  // True when an incomplete line has grown beyond kMaxLine.
+  // True when an incomplete line has grown beyond kMaxLine (the reader then holds at most
+  // kMaxLine plus one read).
   bool overflowed() const { return buf_.size() - start_ > kMaxLine && buf_.find('\n', start_) == std::string::npos; }
   size_t buffered() const { return buf_.size() - start_; }
   void clear();

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guest_json.h"
+
 namespace gn::qga {
 
 SocketChannel::SocketChannel(std::string path) : path_(std::move(path)), rng_(std::random_device{}()) {}
@@ -76,7 +78,7 @@ ChannelResult<bool> SocketChannel::send_all(const std::string& data, Deadline de
 }
 
 ChannelResult<bool> SocketChannel::receive(Deadline deadline) {
-  char buf[1 << 16];
+  char buf[ReplyReader::kMaxRead];
   while (true) {
     pollfd p{fd_, POLLIN, 0};
     const int rc = ::poll(&p, 1, deadline.remaining_ms());
@@ -116,7 +118,9 @@ ChannelResult<bool> SocketChannel::sync(Deadline deadline) {
     std::optional<std::string> line;
     while (!(line = reader_.pop_line()))
       if (auto r = receive(deadline); std::holds_alternative<ChannelError>(r)) return r;
-    const auto j = nlohmann::json::parse(*line, nullptr, /*allow_exceptions=*/false);
+    const auto parsed = parse_guest_json(*line);
+    if (!parsed) continue;  // not our reply: look for the next sentinel
+    const nlohmann::json& j = *parsed;
     if (j.is_object() && j.contains("return") && j["return"].is_number_integer() && j["return"].get<long long>() == id) {
       synced_ = true;
       return true;
@@ -142,14 +146,17 @@ ChannelResult<nlohmann::json> SocketChannel::call(const std::string& command, co
     std::string_view text(*line);
     while (!text.empty() && static_cast<unsigned char>(text.front()) == 0xff) text.remove_prefix(1);
     if (text.empty()) continue;
-    const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto parsed = parse_guest_json(text);
+    line.reset();  // up to kMaxLine: not kept beside its parsed value
+    if (!parsed || !parsed->is_object()) {
       disconnect();
-      return failure(ChannelFailure::BadReply, "the agent's reply to " + command + " is not a JSON object");
+      return failure(ChannelFailure::BadReply, "the agent's reply to " + command + " " +
+                                                   (parsed ? std::string("is not a JSON object") : parsed.error().message));
     }
+    nlohmann::json& j = *parsed;
     // Replies carry our id back; one with another id was meant for an earlier request.
     if (j.contains("id") && j["id"] != id) continue;
-    if (j.contains("return")) return j["return"];
+    if (j.contains("return")) return std::move(j["return"]);  // a 40 MiB reply is not copied
     if (j.contains("error")) {
       const auto& e = j["error"];
       ChannelError ce{ChannelFailure::CommandError,

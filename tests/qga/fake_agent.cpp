@@ -12,14 +12,15 @@
 
 namespace gn::test {
 
-void FakeAgent::Conn::send(const std::string& bytes) {
-  if (fd_ < 0) return;
+bool FakeAgent::Conn::send(const std::string& bytes) {
+  if (fd_ < 0) return false;
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return;
+    if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
+  return true;
 }
 
 void FakeAgent::Conn::send_slowly(const std::string& bytes) {

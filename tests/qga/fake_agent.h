@@ -18,7 +18,7 @@ class FakeAgent {
   class Conn {
    public:
     explicit Conn(int fd) : fd_(fd) {}
-    void send(const std::string& bytes);
+    bool send(const std::string& bytes);  // false once the client has gone
     void send_slowly(const std::string& bytes);  // one byte per write
     void reply(const nlohmann::json& request, const nlohmann::json& ret);  // {"return": ret, "id": ...}
     void hang_up();

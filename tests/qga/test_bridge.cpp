@@ -18,15 +18,24 @@ namespace {
 using nlohmann::json;
 using namespace gn::qga;
 
-const std::string kGuestStatus = json{{"schema_version", 1},
-                                      {"command", "status"},
-                                      {"profile", "balanced"},
-                                      {"kernel", {{"release", "6.1.0"}, {"driver_behaviour", "driver-stripes-xps"}}},
-                                      {"cpus", {{"online", "0-3"}}},
-                                      {"nics", json::array()},
-                                      {"settings", json::array()},
-                                      {"summary", {{"ok", 3}, {"drift", 0}, {"not_applicable", 1}}}}
-                                     .dump();
+// The smallest status that passes docs/status-schema.json (the host checks it before use).
+const std::string kGuestStatus =
+    json{{"schema_version", 1},
+         {"command", "status"},
+         {"profile", "balanced"},
+         {"kernel", {{"release", "6.1.0"}, {"driver_behaviour", "driver-stripes-xps"}, {"evidence", "version"}}},
+         {"cpus", {{"nr_cpu_ids", 4}, {"online", "0-3"}, {"isolated", ""}, {"usable", "0-3"}, {"numa_nodes", {"0-3"}},
+                   {"smt_cores", 4}}},
+         {"irqbalance_running", false},
+         {"nics", json::array()},
+         {"settings", json::array()},
+         {"notes", json::array()},
+         {"summary", {{"ok", 3}, {"drift", 0}, {"not_applicable", 1}}},
+         {"last_apply", nullptr},
+         {"journal_entries", 0},
+         {"softnet", json::array()},
+         {"load", nullptr}}
+        .dump();
 
 json exited(const std::string& out, int code = 0) {
   return {{"exited", true}, {"exitcode", code}, {"out-data", base64_encode(out)}};

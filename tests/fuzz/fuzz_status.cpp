@@ -4,9 +4,9 @@
 // on. The input is the guest program's stdout, handed over as a qemu-guest-agent would.
 //
 // Build (until tests/fuzz has its CMake rules), after .ci/build made build/qga-bridge/status_schema_text.cpp:
-//   clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iqga-bridge -Iagent \
+//   clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iqga-bridge -Iagent/common \
 //     tests/fuzz/fuzz_status.cpp qga-bridge/{base64,guest_exec,guest_json,host_cli,neutralise,schema}.cpp \
-//     build/qga-bridge/status_schema_text.cpp agent/cpuset.cpp -o build/fuzz/fuzz_status
+//     build/qga-bridge/status_schema_text.cpp agent/common/cpuset.cpp -o build/fuzz/fuzz_status
 //   build/fuzz/fuzz_status tests/fuzz/corpus/status
 #include <sstream>
 

@@ -71,7 +71,7 @@ Result<GuestView> guest_view_from(const nlohmann::json& status, const nlohmann::
       return make_error(what, "a NIC without a valid interface name");
     if (n.value("role", std::string()) != "tunable") continue;
     const auto cur = json_count(n, "queues_current"), max = json_count(n, "queues_max");
-    if (!cur || !max || *cur > *max) return make_error(what, "NIC " + printable(name->get<std::string>()) + ": bad queue counts");
+    if (!cur || !max || *cur > *max) return make_error(what, "NIC " + neutralise(name->get<std::string>()) + ": bad queue counts");
     GuestNic g;
     g.name = name->get<std::string>();
     g.queues_current = *cur;
@@ -149,7 +149,7 @@ int run_advise(const AdviseOptions& o, DomainSource* source, HostNicIo& nics, st
     }
     auto all = source->domain_names();
     if (!all) {
-      err << "guest-nettune-host advise: " << printable(all.error().text()) << "\n";
+      err << "guest-nettune-host advise: " << neutralise(all.error().text()) << "\n";
       return advise_exit::kNoLibvirt;
     }
     names = *all;
@@ -172,7 +172,7 @@ int run_advise(const AdviseOptions& o, DomainSource* source, HostNicIo& nics, st
   if (!topo && (!names.empty() || o.host)) {
     auto t = read_topology(root);
     if (!t) {
-      err << "guest-nettune-host advise: " << printable(t.error().text()) << "\n";
+      err << "guest-nettune-host advise: " << neutralise(t.error().text()) << "\n";
       return advise_exit::kSystem;
     }
     topo = std::move(*t);
@@ -220,7 +220,7 @@ int run_advise(const AdviseOptions& o, DomainSource* source, HostNicIo& nics, st
   if (o.host) {
     auto facts = probe_host(root, nics);
     if (!facts) {
-      err << "guest-nettune-host advise: " << printable(facts.error().text()) << "\n";
+      err << "guest-nettune-host advise: " << neutralise(facts.error().text()) << "\n";
       return advise_exit::kSystem;
     }
     // The libvirt view of the CPUs, when it was read, is the one the domains were checked against.

@@ -55,7 +55,7 @@ std::string change_intro(ChangeKind k, const Report& r, const std::string& scope
 void indent(std::ostream& out, const std::string& text, const char* pad) {
   std::istringstream in(text);
   std::string line;
-  while (std::getline(in, line)) out << pad << printable(line, 512) << "\n";
+  while (std::getline(in, line)) out << pad << neutralise(line, 512) << "\n";
 }
 }  // namespace
 
@@ -68,7 +68,7 @@ void render_report(std::ostream& out, const Report& r) {
     std::map<Severity, int> counts;
     for (const auto& f : r.findings)
       if (f.scope == scope) ++counts[f.severity];
-    out << "== " << printable(scope) << ": " << counts[Severity::Recommended] << " recommended, "
+    out << "== " << neutralise(scope) << ": " << counts[Severity::Recommended] << " recommended, "
         << counts[Severity::Optional] << " optional";
     if (counts[Severity::TradeOff]) out << ", " << counts[Severity::TradeOff] << " trade-off";
     out << "\n";
@@ -76,14 +76,14 @@ void render_report(std::ostream& out, const Report& r) {
     for (const auto& f : r.findings) {
       if (f.scope != scope) continue;
       out << "\n[" << to_string(f.severity) << "] " << f.id;
-      if (!f.subject.empty()) out << " — " << printable(f.subject);
-      out << "\n  seen:   " << printable(f.seen, 512) << "\n  why:    " << printable(f.why, 512) << "\n";
+      if (!f.subject.empty()) out << " — " << neutralise(f.subject);
+      out << "\n  seen:   " << neutralise(f.seen, 512) << "\n  why:    " << neutralise(f.why, 512) << "\n";
       for (const auto& c : f.changes) {
         if (!shown.insert(c.text).second) {
           out << "  change: the same as above (" << to_string(c.kind) << ")\n";
           continue;
         }
-        out << "  change: " << printable(change_intro(c.kind, r, scope), 512) << "\n";
+        out << "  change: " << neutralise(change_intro(c.kind, r, scope), 512) << "\n";
         indent(out, c.text, "      ");
       }
     }
@@ -92,15 +92,15 @@ void render_report(std::ostream& out, const Report& r) {
   for (const auto& d : r.domains) {
     bool any = false;
     for (const auto& f : r.findings) any = any || f.scope == "domain " + d;
-    if (!any) out << "== domain " << printable(d) << ": follows the guide (no findings)\n";
+    if (!any) out << "== domain " << neutralise(d) << ": follows the guide (no findings)\n";
   }
   if (r.host) {
     bool any = false;
     for (const auto& f : r.findings) any = any || f.scope == "host";
     if (!any) out << "== host: follows the guide (no findings)\n";
   }
-  for (const auto& n : r.notes) out << "note: " << printable(n, 512) << "\n";
-  for (const auto& e : r.errors) out << "error: " << printable(e, 512) << "\n";
+  for (const auto& n : r.notes) out << "note: " << neutralise(n, 512) << "\n";
+  for (const auto& e : r.errors) out << "error: " << neutralise(e, 512) << "\n";
 }
 
 }  // namespace gn::advise

@@ -4,10 +4,12 @@
 
 #include <string>
 
+#include "neutralise.h"
+
 namespace gn::advise {
 
-// Control bytes, DEL, backslash and non-ASCII bytes become \xNN; long strings end in "...".
-std::string printable(const std::string& s, size_t max = 256);
+// Strings from libvirt or a guest go out through the bridge's one neutraliser.
+using qga::neutralise;
 // A word for a shell command line: as is when it is plain, else single-quoted.
 std::string shell_word(const std::string& s);
 

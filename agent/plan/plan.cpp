@@ -345,6 +345,20 @@ class Planner {
     if (on) rfs_wanted_ = true;
   }
 
+  // What an XPS block is: a run of consecutive CPU numbers, or (SMT siblings kept together,
+  // NUMA nodes apart) consecutive CPUs in the planner's core order, which are not a numeric run.
+  std::string block_reason(const CpuSet& block, unsigned q, unsigned ntx) const {
+    const std::string nth = "block " + std::to_string(q + 1) + " of " + std::to_string(ntx);
+    const bool run = !block.empty() && block.count() == block.end() - block.cpus().front();
+    if (run) return "contiguous " + nth;
+    std::string why = nth + ", consecutive in core order (SMT siblings side by side)";
+    if (facts_.cpus.nodes.size() > 1) {
+      for (size_t i = 0; i < facts_.cpus.nodes.size(); ++i)
+        if ((block - facts_.cpus.nodes[i]).empty()) return why + " on NUMA node " + std::to_string(i);
+    }
+    return why;
+  }
+
   void plan_xps(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
@@ -368,8 +382,7 @@ class Planner {
       } else if (t && !t->xps_cpus.readable()) {
         skip("XPS " + read_error_reason(t->xps_cpus) + " (CONFIG_XPS?)");
       } else {
-        std::string why = "CPUs " + format_cpulist(blocks[q]) + ": contiguous block " + std::to_string(q + 1) +
-                          " of " + std::to_string(ntx);
+        std::string why = "CPUs " + format_cpulist(blocks[q]) + ": " + block_reason(blocks[q], q, ntx);
         if (!t) why += " (the queue appears when channels change)";
         add(SettingKind::Xps, &n, static_cast<int>(q), target, cur, mask(blocks[q]),
             t ? mask_action(t->xps_cpus, blocks[q]) : Action::Write, why);

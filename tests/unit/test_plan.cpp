@@ -86,6 +86,26 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(fixture_names()),
                            return s;
                          });
 
+// An XPS reason calls its block contiguous only when the CPUs are one run of numbers; the
+// others (SMT siblings, NUMA nodes) say what they are, and the node they name holds them.
+TEST(Plan, XpsReasonsSayWhatTheBlockIs) {
+  for (const auto& name : fixture_names()) {
+    const Planned p = plan_fixture(name);
+    for (const Setting* s : of_kind(p.plan, SettingKind::Xps)) {
+      if (s->desired.empty()) continue;
+      const CpuSet m = mask_of(s->desired);
+      const bool run = m.count() == m.end() - m.cpus().front();
+      EXPECT_EQ(s->reason.find("contiguous") != std::string::npos, run) << name << " " << s->target << ": " << s->reason;
+      const auto node_at = s->reason.find("on NUMA node ");
+      if (node_at != std::string::npos) {
+        const unsigned node = static_cast<unsigned>(std::stoul(s->reason.substr(node_at + 13)));
+        ASSERT_LT(node, p.facts.cpus.nodes.size()) << s->reason;
+        EXPECT_EQ(m - p.facts.cpus.nodes[node], CpuSet{}) << name << " " << s->reason;
+      }
+    }
+  }
+}
+
 TEST(Plan, IsDeterministic) {
   TempDir dir;
   named_fixtures().at("numa-2x36").write(dir.path());

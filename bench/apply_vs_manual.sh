@@ -16,7 +16,10 @@ done
 # The agent in the namespace, as a script so that strace can run it.
 cat >"$WORK/agent" <<EOS
 #!/bin/sh
-exec ip netns exec "$NS" "$AGENT" "\$@" --driver veth --config '' --state-dir "$WORK/state" --run-dir "$WORK/run"
+cmd=\$1; shift
+# revert takes no tuning options: it restores what the journal holds.
+[ "\$cmd" = revert ] && exec ip netns exec "$NS" "$AGENT" revert "\$@" --state-dir "$WORK/state" --run-dir "$WORK/run"
+exec ip netns exec "$NS" "$AGENT" "\$cmd" "\$@" --driver veth --config '' --state-dir "$WORK/state" --run-dir "$WORK/run"
 EOS
 chmod +x "$WORK/agent"
 agent() { "$WORK/agent" "$@"; }

@@ -73,6 +73,7 @@ struct RevertReport {
   std::vector<WriteRecord> writes;      // originals written back
   std::vector<std::string> unchanged;   // already held the original
   std::vector<SkipRecord> gone;         // queue or NIC no longer there: forgotten
+  std::vector<SkipRecord> stale;        // from an earlier boot or a replaced NIC: dropped, not restored
   std::vector<FailureRecord> errors;    // kept in the journal
   bool dry_run = false;
 };

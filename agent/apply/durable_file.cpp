@@ -19,7 +19,7 @@ Error io_error(const std::string& path, const std::string& what, int err) {
 }
 }  // namespace
 
-Result<std::string> read_small_file(const std::string& path) {
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return io_error(path, "opening", errno);
   std::string out;
@@ -34,6 +34,10 @@ Result<std::string> read_small_file(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      ::close(fd);
+      return make_error(path, "larger than " + std::to_string(max_bytes) + " bytes", {}, EFBIG);
+    }
   }
   ::close(fd);
   return out;

@@ -2,6 +2,8 @@
 // A crash at any instant leaves either the old or the new content, never a mix.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "result.h"
@@ -11,8 +13,9 @@ namespace gn {
 Result<void> write_file_atomically(const std::string& path, const std::string& content);
 // Removes temp files that a killed run left beside `path` ("PATH.tmp.*").
 void remove_stale_temp_files(const std::string& path);
-// Reads a whole file; error code ENOENT when it does not exist.
-Result<std::string> read_small_file(const std::string& path);
+// Reads a whole file; error code ENOENT when it does not exist, EFBIG when it holds more than
+// max_bytes (the file is input: a huge one is refused, not read into memory).
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes = SIZE_MAX);
 // mkdir -p with mode 0755; the error names the directory.
 Result<void> make_directories(const std::string& dir);
 

@@ -1,13 +1,27 @@
-// Journal: the value each target had before the agent first touched it, kept in
+// Journal: the value each target had before the agent first touched it in this boot, kept in
 // STATE_DIR/journal.json until `revert` restores it. Later applies never overwrite an entry.
+//
+// Every setting the agent writes is kernel state that the kernel resets at boot, and a NIC's
+// queue files and IRQs belong to one device. So an entry is live only in the boot that recorded
+// it (the journal keeps the boot id) and only for the same device (each entry keeps its NIC's
+// ifindex; a NIC that was unplugged and plugged again, or replaced by the host with one of more
+// queues, has a new one). Entries that are not live are "stale": never restored, reported, and
+// dropped at the next save. So revert restores exactly the state this boot had, on these
+// devices, before the first apply in this boot (docs/revert.md).
+//
+// The file is input: it is validated whole (format, keys, targets the agent writes, values of
+// the right kind) before anything uses it; a file that fails is an error naming it, and nothing
+// is written.
 #pragma once
 
+#include <map>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "plan.h"
 #include "result.h"
+#include "sysroot.h"
 
 namespace gn {
 
@@ -16,33 +30,77 @@ struct JournalEntry {
   SettingKind kind = SettingKind::Sysctl;
   std::string nic;       // "" for sysctls
   std::string original;  // the text read before the first write; channels as "rx R tx T other O combined C"
+  unsigned ifindex = 0;  // the NIC's ifindex when recorded; 0 for sysctls, or unknown
+};
+
+// An entry that no longer describes this boot's state, and why.
+struct StaleEntry {
+  JournalEntry entry;
+  std::string why;
+};
+
+// What the journal file holds, as parsed and validated.
+struct JournalFile {
+  int format = 2;
+  std::string boot_id;  // "" when unknown (format 1, or a system without a boot id)
+  std::vector<JournalEntry> entries;
+};
+
+// The identity of the running system that decides which entries are live.
+struct JournalContext {
+  std::string boot_id;                      // "" when unknown: entries are not judged by boot
+  std::map<std::string, unsigned> ifindex;  // NIC → its ifindex now (absent or 0: unknown)
 };
 
 class Journal {
  public:
-  // Reads DIR/journal.json (an absent file is an empty journal). A file that does not parse
-  // is an error naming it: it is never silently replaced.
-  static Result<Journal> load(const std::string& dir);
+  // Reads DIR/journal.json (an absent file is an empty journal), validates it, and splits its
+  // entries into live and stale for this context. A file that fails validation is an error
+  // naming it: it is never silently replaced.
+  static Result<Journal> load(const std::string& dir, const JournalContext& ctx = {});
 
   const std::string& path() const { return path_; }
-  const std::vector<JournalEntry>& entries() const { return entries_; }
+  const std::vector<JournalEntry>& entries() const { return entries_; }  // live only
+  const std::vector<StaleEntry>& stale() const { return stale_; }
   bool has(const std::string& target) const;
+  // The ifindex of this NIC now, as the context gave it (0: unknown).
+  unsigned ifindex_now(const std::string& nic) const;
 
-  // Adds the entries whose target is not in the journal yet and saves (atomically) if any was
-  // new. Existing entries are kept as they are: the first original wins.
+  // Sets the ifindex of NICs learned after loading (apply knows every NIC it plans), moving the
+  // entries of a NIC whose device changed to stale.
+  void set_ifindexes(const std::map<std::string, unsigned>& now);
+
+  // Adds the entries whose target is not in the journal yet (stamped with this boot and their
+  // NIC's ifindex) and saves (atomically) if any was new; stale entries go with that save.
+  // Existing entries are kept as they are: the first original wins.
   Result<void> record(const std::vector<JournalEntry>& entries);
-  // Drops these targets and saves.
+  // Drops these targets (and every stale entry) and saves.
   Result<void> forget(const std::vector<std::string>& targets);
 
+  static std::string to_json(const JournalFile& file);
+  // The entries in a journal of unknown boot (for tools and fuzzing).
   static std::string to_json(const std::vector<JournalEntry>& entries);
+  // Parses and validates: errors say which entry and what is wrong with it.
+  static Result<JournalFile> parse(const std::string& text);
+  // The entries only (for tools and fuzzing); the same validation as parse().
   static Result<std::vector<JournalEntry>> from_json(const std::string& text);
 
  private:
-  Result<void> save() const;
+  Result<void> save();
+  void make_stale(const std::string& nic, const std::string& why);
   std::string path_;
+  JournalContext ctx_;
   std::vector<JournalEntry> entries_;
+  std::vector<StaleEntry> stale_;
+  bool stale_in_file_ = false;  // the file still holds stale entries: the next save drops them
   std::unordered_set<std::string> targets_;  // index of entries_ by target
 };
+
+// The running kernel's boot id (ROOT/proc/sys/kernel/random/boot_id), "" when it cannot be read
+// or is not a UUID (a snapshot without it).
+std::string read_boot_id(const SysRoot& root);
+// A NIC's ifindex (ROOT/sys/class/net/NIC/ifindex), 0 when it cannot be read.
+unsigned read_ifindex(const SysRoot& root, const std::string& nic);
 
 // Channels as the journal keeps them.
 std::string channels_journal_text(const Channels& c);

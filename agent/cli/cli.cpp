@@ -26,11 +26,14 @@ const Limits kSysctlOptions[] = {
     {"busy-read", "net.core.busy_read", 0, 2147483647},
 };
 
-po::options_description tuning_options() {
+// The tuning options; `interface` left out for revert, which has its own.
+po::options_description tuning_options(bool with_interface = true) {
   po::options_description d("Tuning (also keys of the config file)");
+  d.add_options()("profile", po::value<std::string>(), "observe | balanced | throughput (default) | latency");
+  if (with_interface)
+    d.add_options()("interface,i", po::value<std::vector<std::string>>(),
+                    "tune only this NIC (repeatable); an upper device (bond, vlan, ...) means its lower devices");
   d.add_options()
-      ("profile", po::value<std::string>(), "observe | balanced | throughput (default) | latency")
-      ("interface,i", po::value<std::vector<std::string>>(), "tune only this NIC (repeatable); an upper device (bond, vlan, ...) means its lower devices")
       ("exclude", po::value<std::vector<std::string>>(), "never touch this NIC (repeatable)")
       ("driver", po::value<std::vector<std::string>>(), "tune NICs of this driver too (repeatable; default virtio_net)")
       ("channels", po::value<std::string>(), "auto (min(max, usable CPUs), default) | off | N (at most N)")
@@ -50,14 +53,21 @@ po::options_description general_options(const std::string& command) {
       ("help,h", "show this help")
       ("root", po::value<std::string>(), "read (and write) the system under DIR, e.g. a snapshot from `capture` (default /)")
       ("json", "print JSON instead of a table");
-  if (command != "capture")
+  if (command != "capture" && command != "revert")
     d.add_options()("config", po::value<std::string>(), "config file (default ROOT/etc/guest-nettune/guest-nettune.conf)");
+  if (command == "revert")
+    d.add_options()("interface,i", po::value<std::vector<std::string>>(),
+                    "restore only this NIC's values (repeatable); an upper device (bond, vlan, ...) means its lower "
+                    "devices. Without it: every NIC the journal holds, and the sysctls");
   if (command == "apply" || command == "revert")
     d.add_options()
         ("state-dir", po::value<std::string>(), "journal directory (default ROOT/var/lib/guest-nettune)")
         ("run-dir", po::value<std::string>(), "lock and status directory (default ROOT/run)")
         ("wait", po::value<double>(), "seconds to wait for another run's lock (default 30)")
         ("dry-run,n", "print what would be written, write nothing");
+  if (command == "apply")
+    d.add_options()("automatic", "as the boot unit and udev run it: tune only what an explicit apply asked for and no "
+                                 "revert took back (after `guest-nettune revert`, nothing until the next explicit apply)");
   if (command == "status")
     d.add_options()
         ("state-dir", po::value<std::string>(), "journal directory (default ROOT/var/lib/guest-nettune)")
@@ -171,10 +181,19 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
   po::options_description tuning = tuning_options();
   po::options_description all;
   all.add(general);
-  if (command != "capture") all.add(tuning);
-  else all.add_options()("driver", po::value<std::vector<std::string>>(), "also probe NICs of this driver (repeatable)");
   po::options_description hidden;
   hidden.add_options()("capture-dir", po::value<std::string>());
+  // Revert restores what the journal holds: tuning options and the config file have no say in
+  // it. They are parsed only to be refused by name.
+  const po::options_description not_for_revert = tuning_options(/*with_interface=*/false);
+  if (command == "revert") {
+    hidden.add(not_for_revert);
+    hidden.add_options()("config", po::value<std::string>());
+  } else if (command != "capture") {
+    all.add(tuning);
+  } else {
+    all.add_options()("driver", po::value<std::vector<std::string>>(), "also probe NICs of this driver (repeatable)");
+  }
   po::options_description parse_set;
   parse_set.add(all).add(hidden);
   po::positional_options_description pos;
@@ -199,8 +218,21 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
   if (o.root.empty()) return usage("--root needs a directory");
   const std::string prefix = o.root == "/" ? "" : o.root;
 
-  // The config file: command-line values win, because they were stored first.
-  if (command != "capture") {
+  if (command == "revert") {
+    for (const auto& opt : not_for_revert.options())
+      if (vm.count(opt->long_name()))
+        return usage("--" + opt->long_name() +
+                     " does not apply to revert: revert restores the values from before the first apply, "
+                     "whatever was tuned; only --interface narrows it");
+    if (vm.count("config"))
+      return usage("--config does not apply to revert: revert never reads the config file and restores every NIC "
+                   "the journal holds; only --interface narrows it");
+  }
+
+  // The config file: command-line values win, because they were stored first. Revert never
+  // reads it: an `interface =` key must not narrow what a revert (the package's, on removal)
+  // restores.
+  if (command != "capture" && command != "revert") {
     const bool explicit_config = vm.count("config") > 0;
     o.config = explicit_config ? vm["config"].as<std::string>() : prefix + "/etc/guest-nettune/guest-nettune.conf";
     std::ifstream in(o.config);
@@ -222,6 +254,7 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
   o.json = vm.count("json") > 0;
   o.verbose = vm.count("verbose") > 0;
   o.dry_run = vm.count("dry-run") > 0;
+  o.automatic = vm.count("automatic") > 0;
   o.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>() : prefix + "/var/lib/guest-nettune";
   o.run_dir = vm.count("run-dir") ? vm["run-dir"].as<std::string>() : prefix + "/run";
   if (vm.count("wait")) {

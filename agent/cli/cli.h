@@ -21,6 +21,7 @@ struct CliOptions {
   double wait_seconds = 30;  // lock wait
   bool json = false;
   bool dry_run = false;
+  bool automatic = false;    // apply --automatic: the boot unit's and udev's runs (see reapply_scope.h)
   bool verbose = false;
   std::string capture_dir;   // capture DIR
   bool prometheus = false;   // status --prometheus

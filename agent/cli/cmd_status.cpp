@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "checks.h"
 #include "commands.h"
@@ -14,6 +15,7 @@
 #include "plan.h"
 #include "plan_render.h"
 #include "probe.h"
+#include "reapply_scope.h"
 #include "session.h"
 #include "status.h"
 
@@ -46,11 +48,20 @@ int run_status(const CliOptions& o, std::ostream& out) {
     auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (!j.is_discarded()) st.last_apply = std::move(j);
   }
-  if (auto j = Journal::load(o.state_dir))
+  std::map<std::string, unsigned> ifindex;
+  for (const auto& n : s.facts->nics) ifindex[n.name] = read_ifindex(s.root, n.name);
+  if (auto j = Journal::load(o.state_dir, JournalContext{read_boot_id(s.root), ifindex}))
     for (const auto& e : j->entries()) st.journal_targets.insert(e.target);
   if (o.json) out << status_json(st).dump(2) << "\n";
   else if (o.prometheus) render_status_prometheus(out, st);
-  else render_status_table(out, st, &out == &std::cout && colour_wanted());
+  else {
+    render_status_table(out, st, &out == &std::cout && colour_wanted());
+    // After a revert the drift above is expected: say that automatic runs will not undo it.
+    if (auto scope = ReapplyScope::load(o.state_dir); !scope)
+      out << "automatic re-apply (boot unit, udev): stopped: " << scope.error().text() << "\n";
+    else if (!(*scope == ReapplyScope{}))
+      out << "automatic re-apply (boot unit, udev): " << scope->describe() << "\n";
+  }
   return exit_code::kOk;
 }
 

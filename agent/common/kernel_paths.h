@@ -12,6 +12,7 @@ inline const std::string kNetClass = "sys/class/net";
 inline const std::string kCpuDir = "sys/devices/system/cpu";
 inline const std::string kNodeDir = "sys/devices/system/node";
 inline const std::string kOsRelease = "proc/sys/kernel/osrelease";
+inline const std::string kBootId = "proc/sys/kernel/random/boot_id";  // one UUID per boot
 inline const std::string kInterrupts = "proc/interrupts";
 inline const std::string kSoftnetStat = "proc/net/softnet_stat";
 inline const std::string kIrqDir = "proc/irq";

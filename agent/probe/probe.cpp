@@ -180,6 +180,37 @@ void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n)
   }
 }
 
+}  // namespace
+
+std::vector<std::string> lower_devices(const SysRoot& root, const std::string& nic) {
+  const std::string base = paths::kNetClass + "/" + nic;
+  std::vector<std::string> lowers;
+  // lower_* links (3.11+), else a bond's slave list or a bridge's brif/.
+  if (auto entries = root.list(base)) {
+    for (const auto& e : *entries)
+      if (e.name.rfind("lower_", 0) == 0) lowers.push_back(e.name.substr(6));
+  }
+  if (lowers.empty()) {
+    if (auto slaves = root.read(base + "/bonding/slaves")) {
+      std::string s;
+      for (char ch : *slaves + " ") {
+        if (ch == ' ' || ch == '\n') {
+          if (!s.empty()) lowers.push_back(s);
+          s.clear();
+        } else {
+          s += ch;
+        }
+      }
+    } else if (auto brif = root.list(base + "/brif")) {
+      for (const auto& e : *brif) lowers.push_back(e.name);
+    }
+  }
+  std::sort(lowers.begin(), lowers.end());
+  return lowers;
+}
+
+namespace {
+
 Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts,
                       const std::string& name) {
   Nic n;
@@ -199,27 +230,7 @@ Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOption
     if (auto dev = root.resolve(base + "/device")) n.virtio_device = basename_of(*dev);
   }
 
-  // Lower devices: lower_* links (3.11+), else a bond's slave list or a bridge's brif/.
-  if (auto entries = root.list(base)) {
-    for (const auto& e : *entries)
-      if (e.name.rfind("lower_", 0) == 0) n.lowers.push_back(e.name.substr(6));
-  }
-  if (n.lowers.empty()) {
-    if (auto slaves = root.read(base + "/bonding/slaves")) {
-      std::string s;
-      for (char ch : *slaves + " ") {
-        if (ch == ' ' || ch == '\n') {
-          if (!s.empty()) n.lowers.push_back(s);
-          s.clear();
-        } else {
-          s += ch;
-        }
-      }
-    } else if (auto brif = root.list(base + "/brif")) {
-      for (const auto& e : *brif) n.lowers.push_back(e.name);
-    }
-  }
-  std::sort(n.lowers.begin(), n.lowers.end());
+  n.lowers = lower_devices(root, name);
   n.kind = upper_kind(root, name, n.driver);
 
   if (!n.kind.empty() || !n.lowers.empty()) {

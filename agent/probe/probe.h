@@ -3,6 +3,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "ethtool.h"
 #include "facts.h"
@@ -22,6 +23,10 @@ const std::vector<std::string>& known_sysctls();
 std::string sysctl_path(const std::string& name);
 
 Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts);
+
+// The devices below an upper device (bond, bridge, team, vlan, ...): its lower_* links, else a
+// bond's slave list or a bridge's brif/. Empty for a device with none.
+std::vector<std::string> lower_devices(const SysRoot& root, const std::string& nic);
 
 // Reads one kernel file into a SysFile (never fails: the failure is recorded in it).
 SysFile read_sysfile(const SysRoot& root, const std::string& rel);

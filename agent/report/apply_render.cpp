@@ -77,6 +77,7 @@ nlohmann::json revert_json(const RevertReport& r, const std::string& result) {
           {"writes", writes_json(r.writes)},
           {"unchanged", targets_json(r.unchanged)},
           {"gone", skips_json(r.gone)},
+          {"stale", skips_json(r.stale)},
           {"errors", errors_json(r.errors)},
           {"summary", {{"writes", r.writes.size()}, {"unchanged", r.unchanged.size()}, {"errors", r.errors.size()}}}};
 }
@@ -97,6 +98,11 @@ void render_revert_text(std::ostream& out, const RevertReport& r, bool verbose) 
   print_errors(out, r.errors);
   if (verbose)
     for (const auto& g : r.gone) out << "forgot " << display_target(g.target) << ": " << g.why << "\n";
+  if (!r.stale.empty())
+    out << "dropped " << r.stale.size() << " journalled value(s) without restoring them: " << r.stale.front().why
+        << (r.stale.size() > 1 ? " (and others, see --verbose)" : "") << "\n";
+  if (verbose)
+    for (const auto& g : r.stale) out << "dropped " << display_target(g.target) << ": " << g.why << "\n";
   if (r.writes.empty() && r.errors.empty() && !verbose) return;
   out << r.writes.size() << (r.dry_run ? " to restore, " : " restored, ") << r.unchanged.size()
       << " already original, " << r.errors.size() << " failed\n";

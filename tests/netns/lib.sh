@@ -38,11 +38,13 @@ finish() {
 in_ns() { ip netns exec "$NS" "$@"; }
 agent() {  # agent COMMAND [ARGS]: the agent in the namespace, tuning veth, with the test's state
   local cmd=$1; shift
+  if [ "$cmd" = revert ]; then agent_revert "$@"; return; fi
   local state=()
   case $cmd in apply|revert|status) state=(--state-dir "$STATE" --run-dir "$WORK/run") ;; esac
   in_ns "$AGENT" "$cmd" --driver veth --config '' "${state[@]}" "$@"
 }
-agent_revert() { in_ns "$AGENT" revert --state-dir "$STATE" --run-dir "$WORK/run" --config '' "$@"; }
+# revert takes no tuning options and reads no config file: it restores what the journal holds.
+agent_revert() { in_ns "$AGENT" revert --state-dir "$STATE" --run-dir "$WORK/run" "$@"; }
 
 # make_pairs N QUEUES: N veth pairs gA0/gB0 ... with QUEUES tx and rx queues each.
 make_pairs() {
@@ -65,6 +67,9 @@ dump_state() {
     done'
 }
 
+# nic_of STATE NIC: that NIC's lines of a dump_state output.
+nic_of() { awk -v n="$2" '/^== /{p = ($2 == n)} p' <<<"$1"; }
+
 # Hex mask text → CPU numbers, one per line (the kernel pads and groups variously).
 mask_cpus() {
   local hex=${1//,/} bit=0 d i
@@ -82,4 +87,4 @@ seconds_of_us() { printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)); }
 
 jq_true() { jq -e "$1" "$2" >/dev/null; }  # jq_true FILTER FILE
 
-journal_parses() { [ ! -e "$STATE/journal.json" ] || jq -e '.format == 1 and (.entries | type == "array")' "$STATE/journal.json" >/dev/null; }
+journal_parses() { [ ! -e "$STATE/journal.json" ] || jq -e '.format == 2 and (.entries | type == "array")' "$STATE/journal.json" >/dev/null; }

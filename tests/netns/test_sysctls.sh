@@ -38,7 +38,7 @@ check "second apply writes 0" [ "$(host_agent apply --profile throughput --json 
 host_agent apply --profile latency --netdev-budget 600 >/dev/null
 check "busy_poll = 50" [ "$(cat /proc/sys/net/core/busy_poll)" = 50 ]
 check "override: netdev_budget = 600" [ "$(cat /proc/sys/net/core/netdev_budget)" = 600 ]
-host_agent revert >/dev/null
+"$AGENT" revert --state-dir "$STATE" --run-dir "$WORK/run" >/dev/null
 after=$(for n in $NAMES; do echo "$n=$(cat /proc/sys/net/core/$n)"; done)
 check "revert restores every sysctl" [ "$after" = "$before" ]
 finish

@@ -1,0 +1,286 @@
+// The journal as input (validated whole), across boots (boot id) and devices (ifindex), and the
+// scope of automatic re-apply (reapply.json): on strings, temp dirs and snapshots.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "fixture.h"
+#include "journal.h"
+#include "reapply_scope.h"
+#include "tempdir.h"
+
+namespace gn::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* kBootA = "0f6c2b8e-1111-4222-8333-444455556666";
+const char* kBootB = "7d1e0a2b-aaaa-4bbb-8ccc-dddd0000ffff";
+
+json good_journal() {
+  return json::parse(R"({"format": 2, "boot_id": "0f6c2b8e-1111-4222-8333-444455556666", "entries": [
+    {"target": "ethtool:eth0:channels", "kind": "channels", "nic": "eth0", "ifindex": 2, "original": "rx 0 tx 0 other 0 combined 1"},
+    {"target": "sys/class/net/eth0/queues/tx-0/xps_cpus", "kind": "xps_cpus", "nic": "eth0", "ifindex": 2, "original": "00000000,00000003"},
+    {"target": "sys/class/net/eth0/queues/rx-0/rps_cpus", "kind": "rps_cpus", "nic": "eth0", "ifindex": 2, "original": "0"},
+    {"target": "sys/class/net/eth0/queues/rx-0/rps_flow_cnt", "kind": "rps_flow_cnt", "nic": "eth0", "ifindex": 2, "original": "0"},
+    {"target": "proc/irq/25/smp_affinity", "kind": "irq_affinity", "nic": "eth0", "ifindex": 2, "original": "f"},
+    {"target": "proc/sys/net/core/netdev_budget", "kind": "sysctl", "nic": "", "ifindex": 0, "original": "300"}]})");
+}
+
+TEST(JournalFile, AcceptsEveryKindTheAgentWritesAndRoundTrips) {
+  auto f = Journal::parse(good_journal().dump());
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  EXPECT_EQ(f->boot_id, kBootA);
+  ASSERT_EQ(f->entries.size(), 6u);
+  EXPECT_EQ(f->entries[0].ifindex, 2u);
+  auto again = Journal::parse(Journal::to_json(*f));
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  EXPECT_EQ(json::parse(Journal::to_json(*again)), json::parse(Journal::to_json(*f)));
+}
+
+TEST(JournalFile, RefusesWhatTheAgentNeverWritesSayingWhichEntryAndWhy) {
+  struct Case {
+    std::string what;
+    std::function<void(json&)> edit;
+    std::string says;
+  } cases[] = {
+      {"a target escaping the queue dir", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth0/queues/tx-0/../../../../../etc/passwd"; }, "entry 1: target"},
+      {"an absolute target", [](json& j) { j["entries"][1]["target"] = "/etc/shadow"; }, "entry 1: target"},
+      {"another NIC's file", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth1/queues/tx-0/xps_cpus"; }, "is not a xps_cpus file of eth0"},
+      {"a kind that does not match", [](json& j) { j["entries"][1]["kind"] = "rps_cpus"; }, "entry 1: target"},
+      {"a sysctl the agent never sets", [](json& j) { j["entries"][5]["target"] = "proc/sys/kernel/core_pattern"; }, "not a sysctl guest-nettune writes"},
+      {"a sysctl with a NIC", [](json& j) { j["entries"][5]["nic"] = "eth0"; }, "names NIC"},
+      {"an IRQ without a NIC", [](json& j) { j["entries"][4]["nic"] = ""; j["entries"][4]["ifindex"] = 0; }, "needs the NIC"},
+      {"a NIC name with a slash", [](json& j) { j["entries"][0]["nic"] = "e/0"; }, "entry 0: nic"},
+      {"a mask with a command in it", [](json& j) { j["entries"][1]["original"] = "3; reboot"; }, "is not a CPU mask"},
+      {"a number that is not one", [](json& j) { j["entries"][5]["original"] = "300 0"; }, "is not a number"},
+      {"channels that do not parse", [](json& j) { j["entries"][0]["original"] = "rx 0 tx 0 other 0 combined 70000"; }, "malformed channel counts"},
+      {"channels with trailing text", [](json& j) { j["entries"][0]["original"] = "rx 0 tx 0 other 0 combined 1 x"; }, "malformed channel counts"},
+      {"a huge original", [](json& j) { j["entries"][1]["original"] = std::string(5000, 'f'); }, "longer than"},
+      {"an unknown kind", [](json& j) { j["entries"][1]["kind"] = "mtu"; }, "unknown kind"},
+      {"an unknown entry key", [](json& j) { j["entries"][1]["write_to"] = "/etc/x"; }, "unknown key 'write_to'"},
+      {"a missing key", [](json& j) { j["entries"][1].erase("original"); }, "has no 'original'"},
+      {"a number as a string", [](json& j) { j["entries"][1]["original"] = 3; }, "'original' is not a string"},
+      {"a negative ifindex", [](json& j) { j["entries"][1]["ifindex"] = -1; }, "ifindex"},
+      {"a sysctl with an ifindex", [](json& j) { j["entries"][5]["ifindex"] = 3; }, "a sysctl has no ifindex"},
+      {"a target twice", [](json& j) { j["entries"].push_back(j["entries"][1]); }, "journalled twice"},
+      {"a boot id that is not one", [](json& j) { j["boot_id"] = "../x"; }, "is not a boot id"},
+      {"no boot id in format 2", [](json& j) { j.erase("boot_id"); }, "has no boot_id"},
+      {"a boot id in format 1", [](json& j) { j["format"] = 1; }, "unknown key 'boot_id'"},
+      {"a future format", [](json& j) { j["format"] = 3; }, "journal format 3"},
+      {"an unknown top-level key", [](json& j) { j["hook"] = "x"; }, "unknown key 'hook'"},
+      {"entries not a list", [](json& j) { j["entries"] = json::object(); }, "has no entries array"},
+      {"an entry not an object", [](json& j) { j["entries"][0] = "x"; }, "is not an object"},
+  };
+  for (const auto& c : cases) {
+    json j = good_journal();
+    c.edit(j);
+    auto f = Journal::parse(j.dump());
+    ASSERT_FALSE(f.ok()) << c.what;
+    EXPECT_NE(f.error().message.find(c.says), std::string::npos) << c.what << ": " << f.error().message;
+  }
+  EXPECT_FALSE(Journal::parse("{\"format\": 2, \"entries\": [tru").ok());
+  EXPECT_FALSE(Journal::parse("[]").ok());
+  EXPECT_FALSE(Journal::parse(std::string(100000, '[')).ok());
+}
+
+TEST(JournalFile, AFileTooLargeIsRefusedNamingIt) {
+  TempDir d;
+  write_text(d / "journal.json", "{\"format\": 2, \"boot_id\": \"\", \"entries\": [" + std::string(17u << 20, ' ') + "]}");
+  auto j = Journal::load(d.path());
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.error().text().find(d / "journal.json"), std::string::npos) << j.error().text();
+  EXPECT_NE(j.error().text().find("larger than"), std::string::npos) << j.error().text();
+}
+
+TEST(JournalFile, FormatOneIsReadAsThisBoot) {
+  TempDir d;
+  write_text(d / "journal.json", R"({"format": 1, "entries": [
+    {"target": "proc/sys/net/core/dev_weight", "kind": "sysctl", "nic": "", "original": "64"}]})");
+  auto j = Journal::load(d.path(), JournalContext{kBootB, {}});
+  ASSERT_TRUE(j.ok()) << j.error().text();
+  EXPECT_EQ(j->entries().size(), 1u);
+  EXPECT_TRUE(j->stale().empty());
+}
+
+TEST(JournalBoots, EntriesOfAnEarlierBootAreStaleAndTheFirstApplyOfThisBootWins) {
+  TempDir d;
+  write_text(d / "journal.json", good_journal().dump());
+  auto same = Journal::load(d.path(), JournalContext{kBootA, {}});
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->entries().size(), 6u);
+
+  auto j = Journal::load(d.path(), JournalContext{kBootB, {}});
+  ASSERT_TRUE(j.ok()) << j.error().text();
+  EXPECT_TRUE(j->entries().empty());
+  ASSERT_EQ(j->stale().size(), 6u);
+  EXPECT_NE(j->stale()[0].why.find("earlier boot"), std::string::npos) << j->stale()[0].why;
+  EXPECT_FALSE(j->has("proc/sys/net/core/netdev_budget"));
+  // This boot's original for the same target is recorded (the earlier one does not win).
+  ASSERT_TRUE(j->record({{"proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "50000"}}).ok());
+  const json saved = json::parse(read_text(d / "journal.json"));
+  EXPECT_EQ(saved["boot_id"], kBootB);
+  ASSERT_EQ(saved["entries"].size(), 1u);
+  EXPECT_EQ(saved["entries"][0]["original"], "50000");
+}
+
+TEST(JournalBoots, ForgettingNothingStillDropsStaleEntries) {
+  TempDir d;
+  write_text(d / "journal.json", good_journal().dump());
+  auto j = Journal::load(d.path(), JournalContext{kBootB, {}});
+  ASSERT_TRUE(j.ok());
+  ASSERT_TRUE(j->forget({}).ok());
+  const json saved = json::parse(read_text(d / "journal.json"));
+  EXPECT_EQ(saved["boot_id"], kBootB);
+  EXPECT_TRUE(saved["entries"].empty());
+}
+
+TEST(JournalDevices, ANicWithAnotherIfindexIsAnotherDevice) {
+  TempDir d;
+  write_text(d / "journal.json", good_journal().dump());
+  auto j = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 7}}});
+  ASSERT_TRUE(j.ok());
+  ASSERT_EQ(j->entries().size(), 1u) << "the sysctl stays";
+  ASSERT_EQ(j->stale().size(), 5u);
+  EXPECT_NE(j->stale()[0].why.find("eth0 is another device now (ifindex 7, was 2)"), std::string::npos)
+      << j->stale()[0].why;
+  // The new device's originals are recorded with its ifindex.
+  ASSERT_TRUE(j->record({{"ethtool:eth0:channels", SettingKind::Channels, "eth0", "rx 0 tx 0 other 0 combined 4"}}).ok());
+  const json saved = json::parse(read_text(d / "journal.json"));
+  ASSERT_EQ(saved["entries"].size(), 2u);
+  EXPECT_EQ(saved["entries"][1]["ifindex"], 7);
+  EXPECT_EQ(saved["entries"][1]["original"], "rx 0 tx 0 other 0 combined 4");
+  // Same ifindex, or unknown (0): the same device.
+  auto same = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 7}}});
+  EXPECT_EQ(same->entries().size(), 2u);
+  auto unknown = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 0}}});
+  EXPECT_EQ(unknown->entries().size(), 2u);
+}
+
+TEST(BootId, ReadFromTheRootAndValidated) {
+  TempDir d;
+  EXPECT_EQ(read_boot_id(SysRoot(d.path())), "");
+  write_text(d / "proc/sys/kernel/random/boot_id", std::string(kBootA) + "\n");
+  EXPECT_EQ(read_boot_id(SysRoot(d.path())), kBootA);
+  write_text(d / "proc/sys/kernel/random/boot_id", "not-a-boot-id\n");
+  EXPECT_EQ(read_boot_id(SysRoot(d.path())), "");
+}
+
+// The same through the program, on a snapshot whose boot id changes as a reboot changes it.
+class Reboot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    named_fixtures().at("rhel7.4-combined-1-of-8").write(dir_.path());
+    boot(kBootA);
+  }
+  void boot(const char* id) { write_text(dir_ / "proc/sys/kernel/random/boot_id", std::string(id) + "\n"); }
+  CommandResult agent(const std::string& args) {
+    return run_command(std::string(GN_AGENT_BIN) + " " + args + " --root " + dir_.path() + " --state-dir " +
+                       dir_.path() + "/state --run-dir " + dir_.path() + "/run 2>&1");
+  }
+  std::string channels() const { return read_text(dir_ / "guest-nettune-snapshot/ethtool/eth0"); }
+  std::string budget() const { return read_text(dir_ / "proc/sys/net/core/netdev_budget"); }
+  TempDir dir_;
+};
+
+TEST_F(Reboot, RevertAfterARebootRestoresWhatThisBootHadBeforeItsFirstApply) {
+  const std::string ch0 = channels(), b0 = budget();
+  ASSERT_EQ(agent("apply --config ''").code, 0);
+  const std::string ch1 = channels(), b1 = budget();
+  ASSERT_NE(b1, b0);
+  ASSERT_NE(ch1, ch0);
+  // "Reboot" into a boot that (on this snapshot) starts with the values tuned: the earlier
+  // boot's originals are not what it started with, so revert restores nothing.
+  boot(kBootB);
+  const CommandResult r = agent("revert");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("earlier boot"), std::string::npos) << r.out;
+  EXPECT_EQ(budget(), b1);
+  EXPECT_EQ(channels(), ch1);
+  // The first apply of this boot (another profile) journals this boot's values; revert goes back to them.
+  ASSERT_EQ(agent("apply --config '' --profile latency --channels 2").code, 0);
+  EXPECT_EQ(json::parse(read_text(dir_ / "state/journal.json"))["boot_id"], kBootB);
+  ASSERT_EQ(agent("revert").code, 0);
+  EXPECT_EQ(budget(), b1);
+  EXPECT_EQ(channels(), ch1);
+}
+
+TEST(ReapplyScopeRules, WhatAutomaticRunsMayTuneAfterEachAction) {
+  ReapplyScope s;  // fresh install: everything
+  EXPECT_TRUE(s.allows_nic("eth0"));
+  EXPECT_TRUE(s.sysctls);
+  s.reverted({"eth1"});
+  EXPECT_TRUE(s.allows_nic("eth0"));
+  EXPECT_FALSE(s.allows_nic("eth1"));
+  EXPECT_TRUE(s.sysctls);
+  s.applied({"eth1"});
+  EXPECT_TRUE(s.allows_nic("eth1"));
+  s.reverted({});
+  EXPECT_TRUE(s.holds_everything());
+  EXPECT_FALSE(s.allows_nic("eth0"));
+  EXPECT_FALSE(s.allows_nic("eth9")) << "a NIC plugged after a revert is not tuned either";
+  EXPECT_NE(s.describe().find("guest-nettune apply"), std::string::npos) << s.describe();
+  s.applied({"eth0"});
+  EXPECT_TRUE(s.allows_nic("eth0"));
+  EXPECT_FALSE(s.allows_nic("eth1"));
+  EXPECT_TRUE(s.sysctls);
+  s.reverted({"eth0"});
+  EXPECT_FALSE(s.allows_nic("eth0"));
+  s.applied({});
+  EXPECT_EQ(s, ReapplyScope{});
+}
+
+TEST(ReapplyScopeFile, RoundTripsAndRefusesAnythingElse) {
+  TempDir d;
+  auto absent = ReapplyScope::load(d.path());
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(*absent, ReapplyScope{});
+  ReapplyScope s;
+  s.reverted({"eth1", "eth2"});
+  ASSERT_TRUE(s.save(d.path()).ok());
+  auto back = ReapplyScope::load(d.path());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, s);
+  for (const std::string bad :
+       {"", "[]", R"({"format": 2, "all": true, "nics": [], "sysctls": true})",
+        R"({"format": 1, "all": "yes", "nics": [], "sysctls": true})",
+        R"({"format": 1, "all": true, "nics": ["../../etc"], "sysctls": true})",
+        R"({"format": 1, "all": true, "nics": [1], "sysctls": true})",
+        R"({"format": 1, "all": true, "nics": [], "sysctls": true, "run": "x"})",
+        R"({"format": 1, "all": true, "sysctls": true})"}) {
+    write_text(d / "reapply.json", bad);
+    auto r = ReapplyScope::load(d.path());
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().text().find(d / "reapply.json"), std::string::npos) << r.error().text();
+    EXPECT_NE(r.error().text().find("guest-nettune apply"), std::string::npos) << r.error().text();
+  }
+}
+
+// The program: automatic runs after a revert write nothing, an explicit apply resumes.
+TEST_F(Reboot, AutomaticRunsAfterARevertWriteNothingUntilAnExplicitApply) {
+  const std::string ch0 = channels(), b0 = budget();
+  ASSERT_EQ(agent("apply --config ''").code, 0);
+  ASSERT_EQ(agent("revert").code, 0);
+  ASSERT_EQ(channels(), ch0);
+  const CommandResult held = agent("apply --automatic --config '' --json");
+  ASSERT_EQ(held.code, 0) << held.out;
+  EXPECT_EQ(channels(), ch0);
+  EXPECT_EQ(budget(), b0);
+  EXPECT_NE(held.out.find("held since"), std::string::npos) << held.out;
+  boot(kBootB);  // the hold survives a reboot
+  ASSERT_EQ(agent("apply --automatic --config ''").code, 0);
+  EXPECT_EQ(budget(), b0);
+  ASSERT_EQ(agent("apply --config ''").code, 0);
+  const std::string b1 = budget();
+  EXPECT_NE(b1, b0);
+  write_text(dir_ / "proc/sys/net/core/netdev_budget", b0);  // someone changes it; udev re-applies
+  ASSERT_EQ(agent("apply --automatic --config ''").code, 0);
+  EXPECT_EQ(budget(), b1);
+}
+
+}  // namespace
+}  // namespace gn::test

@@ -49,15 +49,17 @@ if [ ! -e "$CACHE/kernel.ok" ]; then
 fi
 vmlinuz=$(ls "$CACHE"/kernel/boot/vmlinuz-* | head -1)
 kver=${vmlinuz##*/vmlinuz-}
-cp "$vmlinuz" "$OUT/vmlinuz"
+# Written beside and renamed into place: another test may be booting the previous image right now.
+cp "$vmlinuz" "$OUT/vmlinuz.new" && mv "$OUT/vmlinuz.new" "$OUT/vmlinuz"
 # Modules live under lib/modules (bullseye, bookworm) or usr/lib/modules (trixie: merged /usr).
 kmods=$CACHE/kernel/lib/modules/$kver modbase=$CACHE/kernel
 if [ ! -d "$kmods" ]; then kmods=$CACHE/kernel/usr/lib/modules/$kver modbase=$CACHE/kernel/usr; fi
 [ -d "$kmods" ] || { echo "build-guest: no modules directory for $kver in the package" >&2; exit 1; }
-# The load order of the virtio drivers and what they depend on, from the kernel's own module
+# The load order of the virtio drivers (virtio_blk for test_reboot.sh's state disk; ext4 is built
+# into the cloud kernels) and what they depend on, from the kernel's own module
 # metadata (the set changes between generations: virtio_pci_modern_dev from 5.12, dimlib from 6.9).
 [ -e "$kmods/modules.dep" ] || depmod -b "$modbase" "$kver"
-mapfile -t mods < <(modprobe -d "$modbase" -S "$kver" --show-depends -a virtio_pci virtio_net virtio_console 2>/dev/null |
+mapfile -t mods < <(modprobe -d "$modbase" -S "$kver" --show-depends -a virtio_pci virtio_net virtio_console virtio_blk 2>/dev/null |
   awk '$1 == "insmod" {print $2}' | awk '!seen[$0]++')
 [ ${#mods[@]} -gt 0 ] || { echo "build-guest: modprobe found no virtio modules for $kver" >&2; exit 1; }
 
@@ -92,5 +94,6 @@ for m in "${mods[@]}"; do
   echo "$b" >>"$root/lib/modules/load-order"
 done
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$OUT/initramfs.gz")
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$OUT/initramfs.gz.new")
+mv "$OUT/initramfs.gz.new" "$OUT/initramfs.gz"
 echo "build-guest: $OUT/vmlinuz ($kver) and $OUT/initramfs.gz ($(du -h "$OUT/initramfs.gz" | cut -f1))"

@@ -12,6 +12,12 @@ while read -r m; do
   [ -e "/lib/modules/$m" ] || continue
   insmod "/lib/modules/$m" || echo "init: insmod $m failed"
 done </lib/modules/load-order
+# A state disk (tests/vm/test_reboot.sh): the agent's state directory, kept across reboots.
+if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; done
+  mkdir -p /var/lib/guest-nettune
+  mount -t ext4 /dev/vda /var/lib/guest-nettune || echo "init: mounting the state disk /dev/vda failed"
+fi
 # /dev/virtio-ports/NAME links (udev's job elsewhere).
 mkdir -p /dev/virtio-ports
 for i in 1 2 3 4 5 6 7 8 9 10; do

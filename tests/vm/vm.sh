@@ -9,6 +9,9 @@ VM_NS="gnvm-$$"
 VM_SOCK="$VM_DIR/qga.sock"
 QGA_EXEC="$BUILD/tests/qga-exec"
 HOST="$BUILD/qga-bridge/guest-nettune-host"
+# VM_DISK (optional): a raw ext4 image the guest mounts as /var/lib/guest-nettune, so that the
+# agent's journal survives a reboot (stop, then vm_start again with the same VM_DISK).
+VM_DISK=${VM_DISK:-}
 # The guest build-guest.sh made for GN_KERNEL_SUITE (unset: the machine's own kernel generation).
 VM_OUT="$BUILD/vm${GN_KERNEL_SUITE:+-$GN_KERNEL_SUITE}"
 
@@ -48,6 +51,7 @@ vm_start() {
     fi
     i=$((i + 1))
   done
+  if [ -n "$VM_DISK" ]; then args+=(-drive "file=$VM_DISK,if=virtio,format=raw"); fi
   ip netns exec "$VM_NS" qemu-system-x86_64 -accel tcg -m "$mem" -smp "$vcpus" -nodefaults -display none \
     -no-reboot -serial "file:$VM_DIR/console.log" -kernel "$VM_OUT/vmlinuz" -initrd "$VM_OUT/initramfs.gz" \
     -append "console=ttyS0 panic=-1 ipv6.disable=1 quiet" "${args[@]}" \

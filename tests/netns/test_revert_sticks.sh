@@ -67,8 +67,8 @@ check "nothing written" [ "$(dump_state)" = "$baseline" ]
 echo "-- package removal: deb prerm and rpm %preun restore every NIC, whatever the config says"
 # The scripts use the default paths: give them private /etc and /var/lib (overlays in a private
 # mount namespace) and a PATH with the agent and a deb-systemd-helper that only records.
-removal() {  # removal SCRIPT ARG
-  local up="$WORK/ov-$RANDOM"
+removal() {  # removal SCRIPT ARG; its overlay's upper directories stay in $up
+  up="$WORK/ov-$RANDOM"
   mkdir -p "$up"/{etc,etc.w,var,var.w,run,bin} "$up/etc/guest-nettune"
   printf 'interface = gA0\nprofile = latency\n' >"$up/etc/guest-nettune/guest-nettune.conf"
   ln -s "$AGENT" "$up/bin/guest-nettune"
@@ -96,5 +96,8 @@ for script in "$SRC/deb/guest-nettune.prerm remove" "$WORK/preun.sh 0"; do
   removal $script 2>"$WORK/removal.err" && rc=0 || rc=$?
   check "${script##*/}: apply, removal script, automatic run all succeeded (rc $rc: $(tr '\n' ' ' <"$WORK/removal.err"))" [ "$rc" -eq 0 ]
   check "${script##*/} restored both NICs although the config names gA0 only" [ "$(dump_state)" = "$baseline" ]
+  # Whatever that script left, the next one starts from the baseline: revert with the journal
+  # its apply wrote (in the overlay's upper /var/lib).
+  [ ! -e "$up/var/guest-nettune/journal.json" ] || in_ns "$AGENT" revert --state-dir "$up/var/guest-nettune" --run-dir "$WORK/run" >/dev/null 2>&1 || true
 done
 finish

@@ -41,7 +41,8 @@ Result<std::vector<IrqLine>> parse_interrupts(std::string_view text) {
     const std::string_view label = trim(t.substr(0, colon));
     if (!all_digits(label)) continue;  // NMI, LOC, ERR, MIS, ...
     IrqLine l;
-    std::from_chars(label.data(), label.data() + label.size(), l.irq);
+    if (std::from_chars(label.data(), label.data() + label.size(), l.irq).ec != std::errc())
+      return make_error("", "line " + std::to_string(line_no) + ": IRQ number " + std::string(label) + " is out of range");
     std::istringstream words{std::string(t.substr(colon + 1))};
     std::string w;
     bool counts = true;
@@ -75,7 +76,7 @@ std::optional<VirtioIrqName> parse_virtio_irq_name(std::string_view name) {
     const std::string_view num = rest.substr(prefix.size());
     if (!all_digits(num)) return std::nullopt;
     int q = 0;
-    std::from_chars(num.data(), num.data() + num.size(), q);
+    if (std::from_chars(num.data(), num.data() + num.size(), q).ec != std::errc()) return std::nullopt;  // too big
     return q;
   };
   if (auto q = queue_of("input.")) {

@@ -39,7 +39,12 @@ Result<SoftnetStat> parse_softnet_stat(std::string_view text) {
     r.time_squeeze = cols[2];
     r.received_rps = cols[9];
     if (cols.size() >= 11) r.flow_limit = cols[10];
-    if (cols.size() >= 13) r.cpu = static_cast<unsigned>(cols[12]);
+    if (cols.size() >= 13) {
+      if (cols[12] >= (1u << 20))  // as far as CPU lists go
+        return make_error("", "line " + std::to_string(line_no) + ": cpu id " + std::to_string(cols[12]) +
+                                  " is out of range");
+      r.cpu = static_cast<unsigned>(cols[12]);
+    }
     s.rows.push_back(r);
   }
   return s;

@@ -2,12 +2,7 @@
 // the operator's terminal (bounded JSON parse, schema check, table and --json rendering) must
 // neither crash nor recurse without bound, and nothing it prints may carry a byte a terminal acts
 // on. The input is the guest program's stdout, handed over as a qemu-guest-agent would.
-//
-// Build (until tests/fuzz has its CMake rules), after .ci/build made build/qga-bridge/status_schema_text.cpp:
-//   clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -Iqga-bridge -Iagent/common \
-//     tests/fuzz/fuzz_status.cpp qga-bridge/{base64,guest_exec,guest_json,host_cli,neutralise,schema}.cpp \
-//     build/qga-bridge/status_schema_text.cpp agent/common/cpuset.cpp -o build/fuzz/fuzz_status
-//   build/fuzz/fuzz_status tests/fuzz/corpus/status
+// fuzz-links: qgabridge
 #include <sstream>
 
 #include "base64.h"

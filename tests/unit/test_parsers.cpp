@@ -92,6 +92,18 @@ TEST(Interrupts, VirtioNames) {
   for (const char* no : {"timer", "virtio", "virtioX-input.0", "virtio0_input.0", "PCI-MSI-edge"})
     EXPECT_FALSE(gn::parse_virtio_irq_name(no).has_value()) << no;
   EXPECT_EQ(gn::parse_virtio_irq_name("virtio0-input.x")->kind, K::Other);
+  // A queue number too big for an int is not queue 0 (from_chars leaves its output alone).
+  const auto big = gn::parse_virtio_irq_name("virtio0-input.99999999999");
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->kind, K::Other);
+  EXPECT_EQ(big->queue, -1);
+}
+
+TEST(Interrupts, IrqNumberOutOfRangeIsAnError) {
+  // The overflowing number used to come back as IRQ 0 (from_chars leaves its output alone).
+  auto l = gn::parse_interrupts("  CPU0\n99999999999:  5  PCI-MSI  virtio0-input.0\n");
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message.find("out of range"), std::string::npos) << l.error().message;
 }
 
 TEST(Softnet, FourColumnLayouts) {
@@ -138,6 +150,10 @@ TEST(Softnet, RejectsMalformed) {
   EXPECT_FALSE(gn::parse_softnet_stat("00000001 00000002\n").ok());
   EXPECT_FALSE(gn::parse_softnet_stat("zz 0 0 0 0 0 0 0 0 0\n").ok());
   EXPECT_FALSE(gn::parse_softnet_stat("0 0 0 0 0 0 0 0 0 0\n0 0 0 0 0 0 0 0 0 0 0\n").ok());
+  // A cpu id that does not fit is an error, not CPU (id mod 2^32).
+  auto big = gn::parse_softnet_stat("1 0 0 0 0 0 0 0 0 0 0 0 100000001 0 0\n");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("cpu id"), std::string::npos) << big.error().message;
 }
 
 TEST(KernelRelease, Classifies) {

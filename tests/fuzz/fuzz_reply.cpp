@@ -1,5 +1,7 @@
 // libFuzzer: whatever bytes a guest agent sends, the reply reader, the JSON parser and the
 // base64 decoder must neither crash nor overrun, and lines must come back as they went in.
+// fuzz-links: gn_common nlohmann_json::nlohmann_json
+// fuzz-sources: qga-bridge/base64.cpp qga-bridge/reply_reader.cpp
 #include <nlohmann/json.hpp>
 
 #include "base64.h"

@@ -60,6 +60,10 @@ install -m 0755 "$BUILD/qga-bridge/guest-nettune-host" "$H/usr/bin/guest-nettune
 strip --strip-unneeded "$H/usr/bin/guest-nettune-host"
 gzip -9n <"$SRC/docs/man/guest-nettune-host.1" >"$H/usr/share/man/man1/guest-nettune-host.1.gz"
 install -m 0644 "$SRC/guest-scripts/completion/guest-nettune-host" "$H/usr/share/bash-completion/completions/"
+install -d "$H/lib/systemd/system" "$H/usr/share/guest-nettune-host/prometheus"
+install -m 0644 "$SRC/guest-scripts/host/guest-nettune-host-prometheus.service" \
+  "$SRC/guest-scripts/host/guest-nettune-host-prometheus.timer" "$H/lib/systemd/system/"
+install -m 0644 "$SRC/guest-scripts/host/guest-nettune-host.rules.yml" "$H/usr/share/guest-nettune-host/prometheus/"
 docs "$H" guest-nettune-host
 # Shared-library dependencies as dpkg-shlibdeps computes them.
 mkdir -p "$WORK/shl/debian"
@@ -79,7 +83,9 @@ Description: ask KVM guests' guest-nettune how their network is tuned
  guest-nettune-host talks to a guest's qemu-guest-agent over its chardev
  socket, runs guest-nettune inside the guest with guest-exec, and prints the
  guest's tuning state, plan or apply/revert result as a table or JSON, with
- exit codes that say what failed.
+ exit codes that say what failed. It asks every guest of the host at once
+ (libvirt domains or Proxmox sockets); a timer writes their state for
+ node_exporter's textfile collector, with Prometheus alert rules.
 CTL
 md5sums "$H"
 dpkg-deb --root-owner-group -Zxz --build "$H" "$OUT/guest-nettune-host_${VERSION}_${ARCH}.deb" >/dev/null

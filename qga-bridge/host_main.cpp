@@ -1,10 +1,13 @@
-// guest-nettune-host: parse, open the agent channel (a socket, or libvirt), run, exit with a
-// code that says what failed.
+// guest-nettune-host: parse, open the agent channel (a socket, or libvirt) or every guest's,
+// run, exit with a code that says what failed.
 #include <malloc.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "advise_cli.h"
+#include "durable_file.h"
+#include "fleet.h"
 #include "host_cli.h"
 #include "neutralise.h"
 #include "socket_channel.h"
@@ -30,8 +33,91 @@ int main(int argc, char** argv) {
 }
 
 namespace {
+
+using namespace gn::qga;
+
+// The guests asked: every socket matching --sockets, or every running libvirt domain.
+int run_fleet(const HostOptions& o, std::ostream& out) {
+  std::vector<GuestSource> guests;
+  if (!o.sockets.empty()) {
+    auto paths = sockets_matching(o.sockets);
+    if (!paths) {
+      std::cerr << "guest-nettune-host: " << neutralise(paths.error().text()) << "\n";
+      return host_exit::kUsage;
+    }
+    for (const auto& p : *paths)
+      guests.push_back({p, [p]() -> gn::Result<std::unique_ptr<AgentChannel>> {
+                          return std::unique_ptr<AgentChannel>(std::make_unique<SocketChannel>(p, kFleetMaxLine));
+                        }});
+    return run_host_fleet(o, guests, "sockets", out, std::cerr);
+  }
+#ifdef GN_HAVE_LIBVIRT
+  auto conn = LibvirtConnection::open(o.connect);
+  if (!conn) {
+    std::cerr << "guest-nettune-host: " << neutralise(conn.error().text()) << "\n";
+    return host_exit::kNoAgent;
+  }
+  auto names = (*conn)->running_domains();
+  if (!names) {
+    std::cerr << "guest-nettune-host: " << neutralise(names.error().text()) << "\n";
+    return host_exit::kNoAgent;
+  }
+  for (const auto& name : *names)
+    guests.push_back({name, [c = *conn, name]() -> gn::Result<std::unique_ptr<AgentChannel>> {
+                        auto ch = LibvirtChannel::open(c, name);
+                        if (!ch) return ch.error();
+                        return std::unique_ptr<AgentChannel>(std::move(*ch));
+                      }});
+  return run_host_fleet(o, guests, "libvirt", out, std::cerr);
+#else
+  std::cerr << "guest-nettune-host: this build has no libvirt support: use --sockets GLOB\n";
+  return host_exit::kUsage;
+#endif
+}
+
+// One guest, by socket or libvirt domain.
+int run_one(const HostOptions& o, std::ostream& out) {
+  // status --prometheus: the fleet exposition with one row.
+  if (o.prometheus) {
+    std::vector<GuestSource> one;
+    if (!o.socket.empty()) {
+      one.push_back({o.socket, [&o]() -> gn::Result<std::unique_ptr<AgentChannel>> {
+                       return std::unique_ptr<AgentChannel>(std::make_unique<SocketChannel>(o.socket));
+                     }});
+      return run_host_fleet(o, one, "sockets", out, std::cerr);
+    }
+  }
+  if (!o.socket.empty()) {
+    SocketChannel channel(o.socket);
+    return run_host_command(o, channel, out, std::cerr);
+  }
+#ifdef GN_HAVE_LIBVIRT
+  auto conn = LibvirtConnection::open(o.connect);
+  if (!conn) {
+    std::cerr << "guest-nettune-host: " << neutralise(conn.error().text()) << "\n";
+    return host_exit::kNoAgent;
+  }
+  if (o.prometheus) {
+    std::vector<GuestSource> one = {{o.domain, [c = *conn, &o]() -> gn::Result<std::unique_ptr<AgentChannel>> {
+                                       auto ch = LibvirtChannel::open(c, o.domain);
+                                       if (!ch) return ch.error();
+                                       return std::unique_ptr<AgentChannel>(std::move(*ch));
+                                     }}};
+    return run_host_fleet(o, one, "libvirt", out, std::cerr);
+  }
+  auto channel = LibvirtChannel::open(*conn, o.domain);
+  if (!channel) {
+    std::cerr << "guest-nettune-host: " << neutralise(channel.error().text()) << "\n";
+    return host_exit::kUsage;
+  }
+  return run_host_command(o, **channel, out, std::cerr);
+#else
+  std::cerr << "guest-nettune-host: this build has no libvirt support: use --socket PATH\n";
+  return host_exit::kUsage;
+#endif
+}
+
 int run(int argc, char** argv) {
-  using namespace gn::qga;
   // advise: the hypervisor and domain half of the guide (read only), its own options.
   if (argc > 1 && std::string(argv[1]) == "advise")
     return gn::advise::advise_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
@@ -41,42 +127,22 @@ int run(int argc, char** argv) {
     return host_exit::kUsage;
   }
   if (opts->help) {
-    std::cout << host_help();
+    std::cout << opts->help_text;
     return host_exit::kOk;
   }
-  if (!opts->socket.empty()) {
-    SocketChannel channel(opts->socket);
-    return run_host_command(*opts, channel, std::cout, std::cerr);
-  }
-#ifdef GN_HAVE_LIBVIRT
-  auto conn = LibvirtConnection::open(opts->connect);
-  if (!conn) {
-    std::cerr << "guest-nettune-host: " << neutralise(conn.error().text()) << "\n";
-    return host_exit::kNoAgent;
-  }
-  if (opts->all) {
-    auto names = (*conn)->running_domains();
-    if (!names) {
-      std::cerr << "guest-nettune-host: " << neutralise(names.error().text()) << "\n";
-      return host_exit::kNoAgent;
+  if (opts->entry->run) return opts->entry->run(*opts, std::cout, std::cerr);
+  // --output FILE: the whole answer, then one atomic replacement (a reader never sees half).
+  std::ostringstream buffer;
+  std::ostream& out = opts->output.empty() ? std::cout : buffer;
+  const int code = opts->all ? run_fleet(*opts, out) : run_one(*opts, out);
+  if (!opts->output.empty()) {
+    if (code == host_exit::kUsage && buffer.str().empty()) return code;
+    if (auto w = gn::write_file_atomically(opts->output, buffer.str()); !w) {
+      std::cerr << "guest-nettune-host: " << neutralise(w.error().text()) << "\n";
+      return 1;
     }
-    std::vector<DomainChannel> domains;
-    for (const auto& name : *names) {
-      auto ch = LibvirtChannel::open(*conn, name);
-      if (ch) domains.push_back({name, std::move(*ch), {}});
-      else domains.push_back({name, nullptr, ch.error().text()});
-    }
-    return run_host_all(*opts, domains, std::cout, std::cerr);
   }
-  auto channel = LibvirtChannel::open(*conn, opts->domain);
-  if (!channel) {
-    std::cerr << "guest-nettune-host: " << neutralise(channel.error().text()) << "\n";
-    return host_exit::kUsage;
-  }
-  return run_host_command(*opts, **channel, std::cout, std::cerr);
-#else
-  std::cerr << "guest-nettune-host: this build has no libvirt support: use --socket PATH\n";
-  return host_exit::kUsage;
-#endif
+  return code;
 }
+
 }  // namespace

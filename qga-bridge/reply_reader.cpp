@@ -13,7 +13,7 @@ void ReplyReader::feed(std::string_view bytes) {
   // 32 MiB buffer into a new one (both resident) on its way to the cap. Pages never written
   // cost nothing.
   const size_t need = buf_.size() + bytes.size();
-  if (need > buf_.capacity() && need > (size_t{1} << 20)) buf_.reserve(std::max(need, kMaxLine + kMaxRead));
+  if (need > buf_.capacity() && need > (size_t{1} << 20)) buf_.reserve(std::max(need, max_line_ + kMaxRead));
   buf_.append(bytes.data(), bytes.size());
 }
 

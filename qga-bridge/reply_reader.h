@@ -26,20 +26,24 @@ class ReplyReader {
   // The most one feed() adds between two overflowed() checks (the socket reads this much).
   static constexpr size_t kMaxRead = size_t{64} << 10;
 
+  explicit ReplyReader(size_t max_line = kMaxLine) : max_line_(max_line) {}
+
   void feed(std::string_view bytes);
   // The next complete line without its '\n' (bytes of 0xFF inside are kept).
   std::optional<std::string> pop_line();
   // Drops everything up to and including the next 0xFF; true when one was found (false: all
   // buffered bytes were dropped, feed more).
   bool skip_past_sentinel();
-  // True when an incomplete line has grown beyond kMaxLine (the reader then holds at most
-  // kMaxLine plus one read).
-  bool overflowed() const { return buf_.size() - start_ > kMaxLine && buf_.find('\n', start_) == std::string::npos; }
+  // True when an incomplete line has grown beyond the line cap (kMaxLine unless given; the reader then holds at most
+  // that plus one read).
+  bool overflowed() const { return buf_.size() - start_ > max_line_ && buf_.find('\n', start_) == std::string::npos; }
+  size_t max_line() const { return max_line_; }
   size_t buffered() const { return buf_.size() - start_; }
   void clear();
 
  private:
   void compact();
+  size_t max_line_;
   std::string buf_;
   size_t start_ = 0;  // consumed prefix of buf_
   size_t scanned_ = 0;  // bytes after start_ known to hold no '\n'

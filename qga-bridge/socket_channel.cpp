@@ -13,7 +13,8 @@
 
 namespace gn::qga {
 
-SocketChannel::SocketChannel(std::string path) : path_(std::move(path)), rng_(std::random_device{}()) {}
+SocketChannel::SocketChannel(std::string path, size_t max_line)
+    : path_(std::move(path)), reader_(max_line), rng_(std::random_device{}()) {}
 
 SocketChannel::~SocketChannel() { disconnect(); }
 
@@ -93,7 +94,7 @@ ChannelResult<bool> SocketChannel::receive(Deadline deadline) {
       reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
       if (reader_.overflowed()) {
         disconnect();
-        return failure(ChannelFailure::BadReply, "a reply line is over " + std::to_string(ReplyReader::kMaxLine >> 20) + " MiB");
+        return failure(ChannelFailure::BadReply, "a reply line is over " + std::to_string(reader_.max_line() >> 20) + " MiB");
       }
       return true;
     }

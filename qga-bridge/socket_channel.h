@@ -13,7 +13,8 @@ namespace gn::qga {
 
 class SocketChannel : public AgentChannel {
  public:
-  explicit SocketChannel(std::string path);
+  // max_line caps one reply line (memory per channel); over it, the reply is refused.
+  explicit SocketChannel(std::string path, size_t max_line = ReplyReader::kMaxLine);
   ~SocketChannel() override;
   SocketChannel(const SocketChannel&) = delete;
   SocketChannel& operator=(const SocketChannel&) = delete;

@@ -2,6 +2,8 @@
 
 #include <iomanip>
 
+#include "setting_table.h"
+
 namespace gn {
 
 std::string display_target(const std::string& target) {
@@ -60,12 +62,6 @@ nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& p
   return j;
 }
 
-namespace {
-std::string shorten(const std::string& s, size_t n) {
-  return s.size() <= n ? s : s.substr(0, n - 1) + "~";
-}
-}  // namespace
-
 // Masks read better as CPU lists in a table; JSON keeps the kernel text.
 std::string value_for_people(const Setting& s, const std::string& value) {
   if (value.empty()) return "-";
@@ -85,16 +81,11 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
         << n.detail << "\n";
   }
   out << "\n";
-  size_t tw = 6;
-  for (const auto& s : plan.settings) tw = std::max(tw, display_target(s.target).size());
-  tw = std::min<size_t>(tw, 56);
-  out << std::setw(7) << (label ? "STATE" : "ACTION") << std::setw(static_cast<int>(tw + 2)) << "TARGET" << std::setw(20) << "CURRENT"
-      << std::setw(20) << "DESIRED" << "REASON\n";
-  for (const auto& s : plan.settings) {
-    out << std::setw(7) << (label ? label(s) : to_string(s.action)) << std::setw(static_cast<int>(tw + 2))
-        << shorten(display_target(s.target), tw) << std::setw(20) << shorten(value_for_people(s, s.current), 19)
-        << std::setw(20) << shorten(value_for_people(s, s.desired), 19) << s.reason << "\n";
-  }
+  std::vector<SettingRow> rows;
+  for (const auto& s : plan.settings)
+    rows.push_back({label ? label(s) : to_string(s.action), display_target(s.target), value_for_people(s, s.current),
+                    value_for_people(s, s.desired), s.reason});
+  render_setting_rows(out, label ? "STATE" : "ACTION", rows);
   for (const auto& note : plan.notes) out << "note: " << note << "\n";
   if (label)
     out << plan.count(Action::Keep) << " ok, " << plan.count(Action::Write) << " drifted from the plan, "

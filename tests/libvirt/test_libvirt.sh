@@ -2,7 +2,8 @@
 # guest-nettune-host through a real libvirtd (qemu:///system): a TCG domain booted from the
 # whole-guest harness's kernel and initramfs with a 4-queue virtio NIC and the agent channel;
 # status, apply and revert through --domain, each checked in the guest's sysfs; a domain that is
-# shut off and one without the agent channel, each with its clear error; status --all.
+# shut off and one without the agent channel, each with its clear error; status --all, and
+# status --all --prometheus (promtool check metrics, the domains' series).
 # libvirtd (and virtlogd) are started here when not running, and stopped again if we started
 # them. The taps are unmanaged, in the host namespace, and stay down: the guest sends nothing.
 set -euo pipefail
@@ -135,12 +136,34 @@ all=$("$HOST" --all status 2>"$WORK/all.err") && rc=0 || rc=$?
 echo "$all"
 check "--all exits 15 when a domain did not report (got $rc)" [ "$rc" -eq 15 ]
 check "--all lists the tuned domain with its kernel" grep -qE "^$TAG-a +ok +6\." <<<"$all"
-check "--all shows the domain without an agent as such" grep -qE "^$TAG-noagent +no agent" <<<"$all"
+check "--all shows the domain without an agent as such" grep -qE "^$TAG-noagent +no_agent" <<<"$all"
+check "--all has the agent's table headings" grep -qE "^GUEST +ANSWER +KERNEL +PROFILE +DRIFT" <<<"$all"
 absent() { ! grep -q "$1" <<<"$2"; }
 check "--all does not list the shut-off domain" absent "^$TAG-off " "$all"
 json=$("$HOST" --all --json status 2>/dev/null || true)
 check "--all --json has a row per running domain of ours" \
   [ "$(jq --arg t "$TAG" '[.[] | select(.domain | startswith($t))] | length' <<<"$json")" = 2 ]
+
+echo "-- status --all --prometheus over the domains"
+"$HOST" --all --prometheus status >"$WORK/all.prom" 2>"$WORK/all-prom.err" && rc=0 || rc=$?
+check "--all --prometheus exits 15 as --all does (got $rc)" [ "$rc" -eq 15 ]
+if command -v promtool >/dev/null; then
+  check "promtool check metrics accepts it" sh -c "promtool check metrics <'$WORK/all.prom'"
+else
+  fail "promtool missing (bash .ci/setup installs prometheus)"
+fi
+check "the domain with the agent is up" grep -qx "guest_nettune_guest_up{domain=\"$TAG-a\"} 1" "$WORK/all.prom"
+check "the domain without an agent is down, class no_agent, exit code 10" sh -c \
+  "grep -qx 'guest_nettune_guest_up{domain=\"$TAG-noagent\"} 0' '$WORK/all.prom' &&
+   grep -qx 'guest_nettune_guest_answer{domain=\"$TAG-noagent\",class=\"no_agent\"} 1' '$WORK/all.prom' &&
+   grep -qx 'guest_nettune_guest_exit_code{domain=\"$TAG-noagent\"} 10' '$WORK/all.prom'"
+check "the reverted domain's queues: 1 current, 4 max, 4 vCPUs" sh -c \
+  "grep -qx 'guest_nettune_guest_queues{domain=\"$TAG-a\",nic=\"eth0\",kind=\"current\"} 1' '$WORK/all.prom' &&
+   grep -qx 'guest_nettune_guest_queues{domain=\"$TAG-a\",nic=\"eth0\",kind=\"max\"} 4' '$WORK/all.prom' &&
+   grep -qx 'guest_nettune_guest_vcpus{domain=\"$TAG-a\"} 4' '$WORK/all.prom'"
+check "its channels drift again after the revert" grep -qx "guest_nettune_guest_drift{domain=\"$TAG-a\",nic=\"eth0\"} [1-9][0-9]*" "$WORK/all.prom"
+check "the shut-off domain has no row" sh -c "! grep -q 'domain=\"$TAG-off\"' '$WORK/all.prom'"
+check "the source is libvirt" grep -q '^guest_nettune_host_guests{source="libvirt"} ' "$WORK/all.prom"
 
 echo "-- a reply over libvirt's cap (last: libvirt keeps the agent marked failed afterwards)"
 out=$("$HOST" --domain "$TAG-a" --guest-path /usr/bin/gn-big status 2>&1) && rc=0 || rc=$?

@@ -54,6 +54,10 @@ check "host package: guest-nettune-host in /usr/bin" \
   sh -c "dpkg-deb -c '$HDEB' | grep ' ./usr/bin/guest-nettune-host$' >/dev/null"
 check "host package depends on the C++ runtime" sh -c "dpkg-deb -f '$HDEB' Depends | grep -q libstdc++6"
 check "host package depends on libvirt (its --domain transport)" sh -c "dpkg-deb -f '$HDEB' Depends | grep -q libvirt0"
+for f in ./lib/systemd/system/guest-nettune-host-prometheus.service ./lib/systemd/system/guest-nettune-host-prometheus.timer \
+         ./usr/share/guest-nettune-host/prometheus/guest-nettune-host.rules.yml; do
+  check "host package ships $f" sh -c "dpkg-deb -c '$HDEB' | grep -q ' $f\$'"
+done
 check "the guest agent never links libvirt" sh -c "! strings '$BUILD/agent/guest-nettune' | grep -q virDomainQemuAgentCommand"
 
 echo "-- .rpm"
@@ -62,6 +66,7 @@ check "rpm marks the config file as config" sh -c "rpm -qpc '$RPM' 2>/dev/null |
 check "rpm info names the package" sh -c "rpm -qpi '$RPM' 2>/dev/null | grep -q '^Name *: guest-nettune$'"
 check "rpm scripts reload and revert, guarded" sh -c "rpm -qp --scripts '$RPM' 2>/dev/null | grep -q 'guest-nettune revert' && rpm -qp --scripts '$RPM' 2>/dev/null | grep -q 'command -v systemctl'"
 check "host rpm has guest-nettune-host" sh -c "rpm -qpl '$HRPM' 2>/dev/null | grep -qx /usr/bin/guest-nettune-host"
+check "host rpm has the Prometheus timer, service and rules" sh -c "rpm -qpl '$HRPM' 2>/dev/null | grep -c -E 'guest-nettune-host-prometheus\.(service|timer)\$|guest-nettune-host\.rules\.yml\$' | grep -qx 3"
 
 echo "-- lintian and rpmlint: no errors"
 lint=$(lintian "$DEB" "$HDEB" 2>&1 | grep -v '^running with root' || true)
@@ -78,6 +83,12 @@ mkdir -p "$U/usr/sbin"
 dpkg-deb -x "$DEB" "$U"
 for unit in guest-nettune.service guest-nettune@eth0.service guest-nettune-reapply.service; do
   check "systemd-analyze verify $unit prints nothing" empty "$(systemd-analyze verify --man=no --root="$U" "$unit" 2>&1)"
+done
+HU="$WORK/host-units"
+mkdir -p "$HU"
+dpkg-deb -x "$HDEB" "$HU"
+for unit in guest-nettune-host-prometheus.service guest-nettune-host-prometheus.timer; do
+  check "systemd-analyze verify $unit prints nothing" empty "$(systemd-analyze verify --man=no --root="$HU" "$unit" 2>&1)"
 done
 rules_out=$(unshare -m sh -c "mount -t tmpfs none /etc/udev/rules.d && cp '$SRC/guest-scripts/udev/90-guest-nettune.rules' /etc/udev/rules.d/ && udevadm test --action=add /sys/class/net/lo 2>&1")
 check "udevadm read the rules" grep -q "Reading rules file: /etc/udev/rules.d/90-guest-nettune.rules" <<<"$rules_out"

@@ -30,6 +30,8 @@ class FakeAgent {
   using Handler = std::function<void(Conn&, const nlohmann::json& request)>;
 
   explicit FakeAgent(Handler h);
+  // Listens on `socket_path` (its directory must exist; the socket is removed at the end).
+  FakeAgent(Handler h, std::string socket_path);
   ~FakeAgent();
   const std::string& socket_path() const { return path_; }
   // Requests received so far (the 0xFF is recorded as {"sentinel": true}).
@@ -38,8 +40,21 @@ class FakeAgent {
   // A handler that behaves like qemu-ga for sync, guest-info, guest-exec and guest-exec-status,
   // with `status` as the reply to the first guest-exec-status call.
   static Handler normal(nlohmann::json status);
+  // A guest-exec-status reply: exited with `code`, `out` as its captured output.
+  static nlohmann::json exited(const std::string& out, int code = 0);
+  // A schema-1 status document like a 4-vCPU guest with one tunable NIC sends (`drift` settings
+  // drifted on eth0).
+  static nlohmann::json sample_status(int drift = 0);
+  // Fleet characters (tests/qga/test_fleet.cpp, bench/fleet_all.sh):
+  static Handler mute();                                      // reads, never answers
+  static Handler garbage();                                   // syncs, then answers with non-JSON
+  // Like normal(), but the program "runs" for `seconds` (guest-exec-status says exited: false).
+  static Handler slow(nlohmann::json status, double seconds);
+  // Answers the sync, then floods: one endless line without a newline until the client leaves.
+  static Handler flood();
 
  private:
+  void listen_on(const std::string& path);
   void serve();
   std::string dir_, path_;
   int listen_fd_ = -1;

@@ -21,7 +21,7 @@ for _ in $(seq 1 300); do [ -e "$WORK/g/ready" ] && break; sleep 0.1; done
 time_run() {
   local out=$1; shift
   /usr/bin/time -f "%e %M" -o "$WORK/time" "$HOST" "$@" >"$out" 2>/dev/null || true
-  cat "$WORK/time"
+  tail -n 1 "$WORK/time"
 }
 
 # One fast answer: the median of 21 single-guest runs against an answering agent.

@@ -165,6 +165,9 @@ check "its channels drift again after the revert" grep -qx "guest_nettune_guest_
 check "the shut-off domain has no row" sh -c "! grep -q 'domain=\"$TAG-off\"' '$WORK/all.prom'"
 check "the source is libvirt" grep -q '^guest_nettune_host_guests{source="libvirt"} ' "$WORK/all.prom"
 
+out=$("$HOST" --domain "$TAG-a" status 2>&1) && rc=0 || rc=$?
+check "after the --all runs the domain still answers on its own (got $rc)" [ "$rc" -eq 0 ]
+
 echo "-- a reply over libvirt's cap (last: libvirt keeps the agent marked failed afterwards)"
 out=$("$HOST" --domain "$TAG-a" --guest-path /usr/bin/gn-big status 2>&1) && rc=0 || rc=$?
 check "a reply over libvirt's 10 MiB exits 14 (got $rc)" [ "$rc" -eq 14 ]

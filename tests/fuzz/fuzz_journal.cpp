@@ -1,0 +1,80 @@
+// libFuzzer: the journal file (STATE_DIR/journal.json, format 1 or 2), which a crash, a disk error
+// or a person may have left in any shape. What parses writes back (as format 2) and parses to the
+// same boot id and entries; loading the file from a state directory agrees with parsing it, and
+// splits its entries into live and stale without losing one; channel counts read from an entry
+// format back to the same text.
+// fuzz-links: nettune
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "journal.h"
+
+namespace {
+void require(bool ok) {
+  if (!ok) std::abort();
+}
+bool same(const gn::JournalEntry& a, const gn::JournalEntry& b) {
+  return a.target == b.target && a.kind == b.kind && a.nic == b.nic && a.original == b.original &&
+         a.ifindex == b.ifindex;
+}
+// A state directory of this process's own, made once.
+const std::string& state_dir() {
+  static const std::string dir = [] {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string d = std::string(tmp && *tmp ? tmp : "/tmp") + "/gn-fuzz-journal-XXXXXX";
+    require(::mkdtemp(d.data()) != nullptr);
+    return d;
+  }();
+  return dir;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace gn;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  const auto file = Journal::parse(text);
+  if (file) {
+    const auto back = Journal::parse(Journal::to_json(*file));
+    require(back.ok() && back->format == 2 && back->boot_id == file->boot_id);
+    require(back->entries.size() == file->entries.size());
+    for (size_t i = 0; i < file->entries.size(); ++i) {
+      const JournalEntry& e = file->entries[i];
+      require(same(e, back->entries[i]));
+      if (e.kind == SettingKind::Channels) {
+        const auto c = parse_channels_journal_text(e.original, Channels{});
+        require(c.ok() && channels_journal_text(*c) == e.original);
+      }
+    }
+    require(Journal::from_json(text).ok());
+  } else {
+    require(!file.error().message.empty());
+    require(!Journal::from_json(text).ok());
+  }
+
+  // The same bytes as the file in a state directory, judged against a boot and NIC identity
+  // taken from the input itself, so that live and stale entries both occur.
+  {
+    std::ofstream out(state_dir() + "/journal.json", std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  }
+  JournalContext ctx;
+  if (file) {
+    ctx.boot_id = size % 2 ? file->boot_id : std::string("0b6a4f7e-3c1d-4a8e-9f21-5d7c2e8b1a90");
+    for (const auto& e : file->entries)
+      if (!e.nic.empty()) ctx.ifindex[e.nic] = size % 3 ? e.ifindex : e.ifindex + 1;
+  }
+  const auto loaded = Journal::load(state_dir(), ctx);
+  require(loaded.ok() == file.ok());
+  if (loaded) {
+    require(loaded->entries().size() + loaded->stale().size() == file->entries.size());
+    for (const auto& s : loaded->stale()) require(!s.why.empty());
+    for (const auto& e : loaded->entries()) require(loaded->has(e.target));
+  } else {
+    require(loaded.error().target.find("journal.json") != std::string::npos);
+  }
+  return 0;
+}

@@ -40,3 +40,11 @@ printf 'bound ceil(200/16) x fast + deadline:        %6.2f s  (run / bound = %s)
   "$(awk -v a="$par" -v b="$bound" 'BEGIN { printf "%.2f", a / b }')"
 printf -- '--all --parallel 1 (baseline, one at a time): %6.2f s  %s rows  peak RSS %d kB\n' "$seq" "$rows_seq" "$seq_rss"
 printf 'speed-up over one at a time:                 %6.1fx\n' "$(awk -v a="$seq" -v b="$par" 'BEGIN { printf "%.1f", a / b }')"
+
+# Figures from runs that did the job only: both runs answered every guest with its own class.
+want="bad_reply=5 no_agent=10 ok=185"
+classes_seq=$(jq -r 'group_by(.answer) | map("\(.[0].answer)=\(length)") | join(" ")' "$WORK/seq.json")
+if [ "$rows_par" != 200 ] || [ "$rows_seq" != 200 ] || [ "$classes" != "$want" ] || [ "$classes_seq" != "$want" ]; then
+  echo "fleet_all: the runs did not give 200 rows of $want (parallel: $classes; one at a time: $classes_seq)" >&2
+  exit 1
+fi

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iomanip>
+#include <sstream>
 #include <thread>
 
 #include "guest_exec.h"
@@ -82,6 +84,15 @@ bool usable_status(const nlohmann::json& d, std::string& why) {
 
 }  // namespace
 
+namespace {
+// Seconds as a person writes them: "300", "0.3", "1.25".
+std::string seconds_text(double s) {
+  std::ostringstream t;
+  t << std::setprecision(3) << s;
+  return t.str();
+}
+}  // namespace
+
 GuestRow ask_guest(const std::string& name, AgentChannel& channel, const FleetOptions& o, Deadline deadline) {
   GuestRow row;
   row.name = name;
@@ -149,8 +160,8 @@ std::vector<GuestRow> ask_fleet(const std::vector<GuestSource>& guests, const Fl
       if (overall.passed()) {
         row.name = guests[i].name;
         row.cls = GuestClass::Timeout;
-        row.error = "not asked: the run's --deadline (" + std::to_string(static_cast<long>(o.overall_seconds)) +
-                    " s) passed first";
+        row.error = "not asked: the run's --deadline (" + seconds_text(o.overall_seconds) +
+                    " s) passed first (raise --deadline or --parallel)";
         continue;
       }
       const Deadline deadline = Deadline::in_seconds(o.per_guest_seconds).min(overall);
@@ -171,6 +182,13 @@ std::vector<GuestRow> ask_fleet(const std::vector<GuestSource>& guests, const Fl
         row.error = std::string("could not use the answer: ") + e.what();
       }
       row.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      // Cut short by the run's deadline rather than its own: say which one, and that it timed out.
+      if ((row.cls == GuestClass::Timeout || row.cls == GuestClass::NoAgent) && overall.passed() &&
+          row.seconds < o.per_guest_seconds) {
+        row.cls = GuestClass::Timeout;
+        row.error = "cut short at the run's --deadline (" + seconds_text(o.overall_seconds) +
+                    " s) after " + seconds_text(row.seconds) + " s (raise --deadline or --parallel)";
+      }
     }
   };
   const size_t n = std::min<size_t>(std::max(1u, o.parallel), guests.size());

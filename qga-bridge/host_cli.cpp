@@ -29,8 +29,9 @@ const char* const kGuestOptionsHelp =
     "see `guest-nettune COMMAND --help` there).\n";
 
 const char* const kExitCodes =
-    "Exit codes: 0 done; 2 bad usage; 10 no guest agent answering; 11 guest-exec disabled in the\n"
-    "guest; 12 guest-nettune missing in the guest; 13 guest-nettune failed (its exit code is shown);\n"
+    "Exit codes: 0 done; 1 the --output file could not be written; 2 bad usage; 10 no guest agent\n"
+    "answering; 11 guest-exec disabled in the guest; 12 guest-nettune missing in the guest; 13\n"
+    "guest-nettune failed (its exit code is shown);\n"
     "14 the guest's answer is unusable (not JSON, another schema version, breaks docs/status-schema.json:\n"
     "the field is named, or cut short); 15 --all: some guests did not report (their rows say why).\n"
     "Everything from the guest is untrusted: it is checked against the schema before use, and control\n"
@@ -146,7 +147,7 @@ std::string host_help() {
   h << "guest-nettune-host: ask a guest's guest-nettune, through its qemu-guest-agent, how its network is\n"
        "tuned, or tell it to tune or revert; or ask every guest of this host at once.\n\n"
        "Usage: guest-nettune-host {--socket PATH | --domain NAME|UUID [--connect URI]} [OPTIONS] COMMAND [guest-nettune options...]\n"
-       "       guest-nettune-host --all [--connect URI | --sockets GLOB] [--parallel N] [--deadline S] [--json | --prometheus] status\n"
+       "       guest-nettune-host --all [--connect URI | --sockets GLOB] [--parallel N] [--deadline S] [--json | --prometheus] [--output FILE] status\n"
        "       guest-nettune-host advise {--domain NAME... | --all} [--host] [--json]   (see advise --help)\n\n"
        "Commands:\n";
   for (const auto& c : host_commands()) h << "  " << std::left << std::setw(9) << c.name << " " << c.summary << "\n";
@@ -200,7 +201,7 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
       o.help_text = host_help();
       return o;
     }
-    return usage("no command (" + command_names() + ")");
+    return usage("no command (" + command_names() + ", or advise)");
   }
 
   // Second pass: the command's own options too.

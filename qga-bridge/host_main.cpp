@@ -136,7 +136,12 @@ int run(int argc, char** argv) {
   std::ostream& out = opts->output.empty() ? std::cout : buffer;
   const int code = opts->all ? run_fleet(*opts, out) : run_one(*opts, out);
   if (!opts->output.empty()) {
-    if (code == host_exit::kUsage && buffer.str().empty()) return code;
+    // Nothing to write (the guests could not even be listed): keep the last good file, so that
+    // a reader sees its age (guest_nettune_host_run_timestamp_seconds) rather than nothing.
+    if (buffer.str().empty()) {
+      if (code != host_exit::kUsage) std::cerr << "guest-nettune-host: " << neutralise(opts->output) << " kept as it was\n";
+      return code;
+    }
     if (auto w = gn::write_file_atomically(opts->output, buffer.str()); !w) {
       std::cerr << "guest-nettune-host: " << neutralise(w.error().text()) << "\n";
       return 1;

@@ -167,6 +167,8 @@ int run_advise(const AdviseOptions& o, DomainSource* source, HostNicIo& nics, st
       auto t = parse_capabilities(*caps);
       if (t) topo = std::move(*t);
       else report.notes.push_back(t.error().text() + "; reading /sys instead");
+    } else {
+      report.notes.push_back("libvirt's capabilities could not be read (" + caps.error().text() + "); reading /sys instead");
     }
   }
   if (!topo && (!names.empty() || o.host)) {

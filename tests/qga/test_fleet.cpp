@@ -73,7 +73,11 @@ TEST(FleetAll, TwoHundredGuestsEveryRowWithItsClass) {
     fleet.add(name_of(i, "slow"), FakeAgent::slow(FakeAgent::exited(ok_reply), 0.5));
     expected[fleet.dir / (name_of(i, "slow") + ".sock")] = "ok";
   }
-  const Spawned r = spawn_host({"--sockets", fleet.glob(), "--timeout", "3", "--json", "status"}, fleet.dir / "out.json");
+  // Asked one at a time, the mute and slow guests alone take 10 x 3 s + 5 x 0.5 s = 32.5 s; 16 at
+  // a time, about 3 s. The 15 s --deadline turns a run that does not overlap its guests into
+  // "timeout" rows, which the class comparison below catches (no timing is asserted).
+  const Spawned r = spawn_host({"--sockets", fleet.glob(), "--timeout", "3", "--deadline", "15", "--json", "status"},
+                               fleet.dir / "out.json");
   EXPECT_EQ(r.code, host_exit::kSomeDomains) << r.out;
   const json rows = json::parse(r.out, nullptr, false);
   ASSERT_TRUE(rows.is_array()) << r.out;
@@ -114,10 +118,33 @@ TEST(FleetAll, OverallDeadlineEndsTheRunAndEveryGuestStillHasARow) {
   const json rows = json::parse(out.str());
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0]["answer"], "no_agent");  // its own deadline
-  EXPECT_EQ(rows[1]["answer"], "no_agent");  // cut at the overall deadline
+  // Cut in flight at the overall deadline, 1.5 s into its own 2 s (without the cut it would end
+  // at 4 s as no_agent).
+  EXPECT_EQ(rows[1]["answer"], "timeout") << rows[1];
+  EXPECT_NE(rows[1]["error"].get<std::string>().find("cut short at the run's --deadline (3.5 s)"), std::string::npos)
+      << rows[1];
+  EXPECT_LT(rows[1]["seconds"].get<double>(), 2.0) << rows[1];
   EXPECT_EQ(rows[2]["answer"], "timeout") << rows[2];
   EXPECT_NE(rows[2]["error"].get<std::string>().find("--deadline"), std::string::npos) << rows[2];
   EXPECT_NE(err.str().find("3 of 3 guests did not report"), std::string::npos) << err.str();
+}
+
+// The timer's --output: a run that could not even list its guests leaves the last good file in
+// place (its age is what the stale-export alert watches); a run with rows replaces it.
+TEST(FleetOutput, ARunThatProducedNothingKeepsTheLastFile) {
+  Fleet fleet;
+  fleet.add(name_of(0, "ok"), FakeAgent::normal(FakeAgent::exited(FakeAgent::sample_status().dump())));
+  const std::string prom = fleet.dir / "guests.prom";
+  write_text(prom, "last good export\n");
+  Spawned r = spawn_host({"--socket", fleet.dir / "no-such.sock", "--output", prom, "status"},
+                         fleet.dir / "out.txt");
+  EXPECT_EQ(r.code, host_exit::kNoAgent) << r.out;
+  EXPECT_EQ(read_text(prom), "last good export\n");
+  r = spawn_host({"--sockets", fleet.glob(), "--prometheus", "--output", prom, "status"}, fleet.dir / "out.txt");
+  EXPECT_EQ(r.code, host_exit::kOk) << r.out;
+  EXPECT_NE(read_text(prom).find("guest_nettune_guest_up{domain=\"" + (fleet.dir / "ok-000.sock") + "\"} 1"),
+            std::string::npos)
+      << read_text(prom);
 }
 
 TEST(FleetMemory, SixteenFloodingGuestsStayUnder128MB) {

@@ -99,7 +99,7 @@ struct Bad {
 
 TEST(HostCli, BadInputsSayWhatToDo) {
   const std::vector<Bad> cases = {
-      {{}, "no command (status, plan, apply, revert)"},
+      {{}, "no command (status, plan, apply, revert, or advise)"},
       {{"frob"}, "unknown command 'frob' (status, plan, apply, revert)"},
       {{"--socket", "s"}, "no command"},
       {{"--socket"}, "socket"},

@@ -240,7 +240,7 @@ dg_qmp "{\"execute\":\"device_add\",\"arguments\":$cpu_args}" >/dev/null
 dg_wait 300 "the hot-added vCPU appears in the guest" \
   bash -c '[ "$("$0" --socket "$1" --timeout 60 -- /bin/cat /sys/devices/system/cpu/present)" != "$2" ]' "$QGA_EXEC" "$DG_QGA" "$cpus_before"
 newcpu=$(comm -13 <(cpus_of_list "$cpus_before" | tr ' ' '\n' | sort) \
-                  <(cpus_of_list "$(dg_sh 'cat /sys/devices/system/cpu/present')" | tr ' ' '\n' | sort) | head -1)
+                  <(cpus_of_list "$(dg_sh 'cat /sys/devices/system/cpu/present')" | tr ' ' '\n' | sort) | sed -n 1p)
 echo "the guest calls it cpu$newcpu (offline until something onlines it: $(dg_sh "cat /sys/devices/system/cpu/cpu$newcpu/online"))"
 observe 15 "3a. vCPU $newcpu hot-added and onlined: masks follow" \
   "echo 1 > /sys/devices/system/cpu/cpu$newcpu/online" eth0 eth1

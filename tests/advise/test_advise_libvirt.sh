@@ -28,20 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v libvirtd >/dev/null || { echo "libvirtd is missing: run .ci/setup" >&2; exit 1; }
-if ! virsh -c "$URI" version >/dev/null 2>&1; then
-  mkdir -p /var/log/libvirt /run/libvirt
-  # wait_for CONDITION...: up to 10 s for a daemon to come up (polling: they offer no other signal).
-  wait_for() { for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-  if [ ! -S /run/libvirt/virtlogd-sock ]; then
-    virtlogd -d
-    STARTED+=("$(pgrep -nx virtlogd)")
-    wait_for test -S /run/libvirt/virtlogd-sock || { echo "virtlogd did not start" >&2; exit 1; }
-  fi
-  libvirtd -d
-  STARTED+=("$(pgrep -nx libvirtd)")
-  wait_for virsh -c "$URI" version || { echo "libvirtd did not start" >&2; exit 1; }
-fi
+. "$HERE/../libvirt/daemon.sh"
+start_libvirtd
 "$BUILD/tests/make-host-tree" guide-2x10-smt "$WORK/host"
 
 # define CASE FILE: the file's domain under the name $TAG-CASE (type qemu: this machine's libvirt

@@ -31,20 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v libvirtd >/dev/null || { echo "libvirtd is missing: run .ci/setup" >&2; exit 1; }
-if ! virsh -c "$URI" version >/dev/null 2>&1; then
-  mkdir -p /var/log/libvirt /run/libvirt
-  # wait_for CONDITION...: up to 10 s for a daemon to come up (polling: they offer no other signal).
-  wait_for() { for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-  if [ ! -S /run/libvirt/virtlogd-sock ]; then
-    virtlogd -d
-    STARTED+=("$(pgrep -nx virtlogd)")
-    wait_for test -S /run/libvirt/virtlogd-sock || { echo "virtlogd did not start" >&2; exit 1; }
-  fi
-  libvirtd -d
-  STARTED+=("$(pgrep -nx libvirtd)")
-  wait_for virsh -c "$URI" version || { echo "libvirtd did not start" >&2; exit 1; }
-fi
+. "$HERE/daemon.sh"
+start_libvirtd
 check "libvirtd answers on $URI" sh -c "virsh -c '$URI' version >/dev/null"
 bash "$HERE/../vm/build-guest.sh" "$BUILD" >/dev/null
 # libvirt runs qemu as its own user, which may not get into the build tree (a clone under a

@@ -40,7 +40,7 @@ const char* const kExitCodes =
 void status_options(po::options_description& d) {
   d.add_options()
       ("prometheus", "print one Prometheus text exposition for every guest asked (guest_nettune_guest_*), for node_exporter's textfile collector")
-      ("output", po::value<std::string>()->value_name("FILE"), "write to FILE atomically (temp file, fsync, rename) instead of standard output");
+      ("output", po::value<std::string>()->value_name("FILE"), "write to FILE atomically (temp file, fsync, rename) instead of standard output; its directory must exist ('-' is standard output)");
 }
 }  // namespace
 

@@ -2,6 +2,7 @@
 // run, exit with a code that says what failed.
 #include <malloc.h>
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -45,6 +46,9 @@ int run_fleet(const HostOptions& o, std::ostream& out) {
       std::cerr << "guest-nettune-host: " << neutralise(paths.error().text()) << "\n";
       return host_exit::kUsage;
     }
+    // No guest is a valid answer (a host with no VM running), but a mistyped pattern looks the
+    // same: say it where an operator looks.
+    if (paths->empty()) std::cerr << "guest-nettune-host: no socket matches --sockets " << neutralise(o.sockets) << "\n";
     for (const auto& p : *paths)
       guests.push_back({p, [p]() -> gn::Result<std::unique_ptr<AgentChannel>> {
                           return std::unique_ptr<AgentChannel>(std::make_unique<SocketChannel>(p, kFleetMaxLine));
@@ -131,6 +135,19 @@ int run(int argc, char** argv) {
     return host_exit::kOk;
   }
   if (opts->entry->run) return opts->entry->run(*opts, std::cout, std::cerr);
+  if (opts->output == "-") opts->output.clear();  // the usual spelling of standard output
+  // The file's directory must exist already: a mistyped textfile directory would otherwise be
+  // created and written to every minute while node_exporter reads another one.
+  if (!opts->output.empty()) {
+    const std::filesystem::path dir = std::filesystem::path(opts->output).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+      std::cerr << "guest-nettune-host: --output " << neutralise(opts->output) << ": the directory "
+                << neutralise(dir.string()) << " does not exist; create it or correct the path (for node_exporter, "
+                << "the directory of its --collector.textfile.directory)\n";
+      return 1;
+    }
+  }
   // --output FILE: the whole answer, then one atomic replacement (a reader never sees half).
   std::ostringstream buffer;
   std::ostream& out = opts->output.empty() ? std::cout : buffer;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -146,6 +147,29 @@ TEST(FleetOutput, ARunThatProducedNothingKeepsTheLastFile) {
   EXPECT_NE(read_text(prom).find("guest_nettune_guest_up{domain=\"" + (fleet.dir / "ok-000.sock") + "\"} 1"),
             std::string::npos)
       << read_text(prom);
+}
+
+TEST(FleetOutput, AMissingDirectoryIsRefusedNotCreatedAndDashIsStandardOutput) {
+  Fleet fleet;
+  fleet.add(name_of(0, "ok"), FakeAgent::normal(FakeAgent::exited(FakeAgent::sample_status().dump())));
+  const std::string missing = fleet.dir / "node-exporte";
+  const std::string host = std::string(GN_HOST_BIN) + " --sockets '" + fleet.glob() + "' --prometheus ";
+  CommandResult r = run_command(host + "--output '" + missing + "/guests.prom' status 2>&1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("the directory " + missing + " does not exist"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(missing)) << "the mistyped directory was created";
+  r = run_command("cd '" + fleet.dir.path() + "' && " + host + "--output - status");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("guest_nettune_guest_up{"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(fleet.dir / "-")) << "'-' was taken for a file name";
+}
+
+TEST(FleetSockets, APatternThatMatchesNothingIsSaidOnStandardError) {
+  Fleet fleet;
+  const CommandResult r = run_command(std::string(GN_HOST_BIN) + " --sockets '" + (fleet.dir / "*.qgaa") +
+                                      "' --prometheus status 2>&1 >/dev/null");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("no socket matches --sockets " + (fleet.dir / "*.qgaa")), std::string::npos) << r.out;
 }
 
 TEST(FleetMemory, SixteenFloodingGuestsStayUnder128MB) {

@@ -47,7 +47,8 @@ Result<AdviseArgs> parse_advise_args(const std::vector<std::string>& args) {
   AdviseArgs a;
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(advise_options(a.options)).run(), vm);
+    // No positional arguments: a stray word (a domain given without --domain) is an error, not ignored.
+    po::store(po::command_line_parser(args).options(advise_options(a.options)).positional({}).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     return make_error("advise", e.what(), "see guest-nettune-host advise --help");

@@ -493,6 +493,9 @@ TEST(AdviseExit, Usage) {
   EXPECT_FALSE(parse_advise_args({}).ok());
   EXPECT_FALSE(parse_advise_args({"--domain", "a", "--all"}).ok());
   EXPECT_FALSE(parse_advise_args({"--bogus"}).ok());
+  auto stray = parse_advise_args({"--host", "gn-vm1"});  // a domain without --domain
+  ASSERT_FALSE(stray.ok());
+  EXPECT_NE(stray.error().text().find("positional"), std::string::npos) << stray.error().text();
   EXPECT_FALSE(parse_advise_args({"--host", "--timeout", "0"}).ok());
   EXPECT_FALSE(parse_advise_args({"--host", "--guest-path", "rel"}).ok());
   auto a = parse_advise_args({"--domain", "a", "--domain", "b", "--host", "--json", "--no-guest", "--root", "/x"});

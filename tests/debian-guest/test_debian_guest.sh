@@ -2,9 +2,10 @@
 # The real boot path: a Debian 12 guest with systemd, udev and cloud-init (built by
 # build-image.sh, cached outside the clone), the guest-nettune .deb installed by cloud-init from a
 # local apt repository with the shipped cloud-config, then: first boot, udev on queue changes,
-# vCPU hot-add/offline, NIC hot-plug, reboot, revert (held through udev events and a reboot), and the unit's
-# systemd-analyze security figure. Three boots of one qemu: the first (cloud-init), a reboot
-# (scenario 5, then the revert of scenario 6), and a reboot that must stay untuned. Every result
+# vCPU hot-add/offline, NIC hot-plug, reboot, revert (held through udev events and a reboot),
+# `apt-get remove guest-nettune` after an explicit apply, and the unit's systemd-analyze security
+# figure. Three boots of one qemu: the first (cloud-init), a reboot (scenario 5, then the revert of
+# scenario 6), and a reboot that must stay untuned (then apply, and the package's removal). Every result
 # is read back from the guest's sysfs/procfs through qemu-ga (gn-state), not from guest-nettune's
 # report. Environment: GN_BUILD (build dir), GN_IMAGE_CACHE (image cache), GN_KEEP_GUEST=1 keeps
 # the files; GN_DEMO_WITHOUT_UDEV_RULE=1 only shows scenario 2 failing without the udev rule.
@@ -162,6 +163,11 @@ done" $((window + 900))); then
 }
 # quiet: udev has handled every event and systemd has no job left (what a re-apply would need).
 quiet() { dg_sh 'udevadm settle --timeout=60 && [ -z "$(systemctl list-jobs --no-legend)" ]' 90; }
+# quiet_after_events: quiet, once udev has read every event the kernel sent before this call: a
+# change event triggered now is processed after them (one netlink socket, read in order).
+quiet_after_events() {
+  dg_sh 'udevadm trigger --settle --action=change /sys/devices/virtual/mem/null && udevadm settle --timeout=60 && [ -z "$(systemctl list-jobs --no-legend)" ]' 90
+}
 journal_of() { dg_sh "journalctl -b --no-pager -o cat -u $1" 60; }
 
 # --- Boot 1: cloud-init installs and runs the package --------------------------------------
@@ -324,6 +330,59 @@ echo "-- 6c. an explicit apply resumes"
 dg_sh 'guest-nettune apply' 300 >/dev/null || fail "guest-nettune apply failed"
 settled 60 "6c. explicit apply: eth0, eth1 and eth2 on the plan" eth0 eth1 eth2
 observe 15 "6c. after the explicit apply udev re-tunes again (ethtool -L eth0 combined 2)" 'ethtool -L eth0 combined 2' eth0 eth1 eth2
+stamp "explicit apply resumed"
+
+echo "-- 6d. apt-get remove guest-nettune right after an explicit apply"
+# The journal keeps the first original of each value in this boot, so what removal restores is
+# the state before guest-nettune's first write of each value. 6c's explicit apply found eth0's
+# channels already on the plan (nothing journalled) and its udev re-apply then journalled the
+# test's own `combined 2`. An admin revert forgets the journal; the state it leaves (read here from
+# sysfs/procfs) is what the explicit apply below starts from, and no admin change follows it.
+dg_sh 'guest-nettune revert' 300 >/dev/null || fail "6d. guest-nettune revert failed"
+dg_wait 300 "udev and systemd idle after the revert" quiet
+refresh
+PRE_RM=$STATE
+echo "before the apply: $(awk '$1 == "channels" {printf "%s combined %s/%s ", $2, $3, $4}' <<<"$PRE_RM")netdev_budget $(sysctl_of netdev_budget)"
+check "6d. the state before the apply is off the plan (so restoring it can be told from staying tuned)" \
+  bash -c '[ -n "$1" ]' _ "$(for n in eth0 eth1 eth2; do tuned "$n"; done)"
+dg_sh 'guest-nettune apply' 300 >/dev/null || fail "6d. guest-nettune apply failed"
+settled 60 "6d. explicit apply: eth0, eth1 and eth2 on the plan" eth0 eth1 eth2
+cursor=$(dg_sh "journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'")
+if rm_out=$(dg_sh 'DEBIAN_FRONTEND=noninteractive apt-get remove -y guest-nettune 2>&1' 600); then
+  tail -n 3 <<<"$rm_out"
+else
+  fail "6d. apt-get remove guest-nettune failed: $rm_out"
+fi
+dg_wait 300 "udev and systemd idle after the removal" quiet
+refresh
+check "6d. apt-get remove brings back the state before the explicit apply" diff <(echo "$PRE_RM") <(echo "$STATE")
+check "6d. the package is gone" dg_sh "! dpkg-query -W -f='\${Status}' guest-nettune 2>/dev/null | grep -q 'ok installed'"
+check "6d. the units and the udev rule are gone (files, and systemd knows no unit file)" \
+  dg_sh 'for f in /lib/systemd/system/guest-nettune.service /lib/systemd/system/guest-nettune@.service /lib/systemd/system/guest-nettune-reapply.service /lib/udev/rules.d/90-guest-nettune.rules; do [ ! -e $f ] || { echo "$f is still there" >&2; exit 1; }; done; l=$(systemctl list-unit-files --no-legend "guest-nettune*"); [ -z "$l" ] || { echo "unit files: $l" >&2; exit 1; }; for u in guest-nettune.service guest-nettune-reapply.service; do s=$(systemctl show -p LoadState --value $u); [ "$s" = not-found ] || { echo "$u: LoadState $s" >&2; exit 1; }; done'
+cursor2=$(dg_sh "journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'")
+check "6d. the hold stays behind in /var/lib/guest-nettune (a reinstall does not tune by itself)" \
+  dg_sh 'tr -d " \n" </var/lib/guest-nettune/reapply.json | grep -q "\"all\":false"'
+# A later queue change: the driver re-stripes eth0 only; eth1, eth2 and the sysctls must stay
+# exactly as restored, and eth0 at the count set here (the plan would be 4).
+dg_sh 'ethtool -L eth0 combined 1'
+dg_wait 300 "udev and systemd idle after ethtool -L" quiet_after_events
+refresh
+check "6d. after removal, ethtool -L eth0 combined 1 stays (got combined $(channels_of eth0))" [ "$(channels_of eth0)" = 1 ]
+check "6d. after removal and ethtool -L on eth0: eth1, eth2, the CPUs and the sysctls exactly as restored" \
+  diff <(grep -v '^[a-z]* eth0 ' <<<"$PRE_RM") <(grep -v '^[a-z]* eth0 ' <<<"$STATE")
+# A later CPU event: the driver re-stripes every NIC; channel counts and sysctls must not move,
+# and the NICs stay off the plan.
+dg_sh "echo 0 > /sys/devices/system/cpu/cpu$newcpu/online"
+dg_wait 300 "udev and systemd idle after the CPU event" quiet_after_events
+refresh
+check "6d. CPU $newcpu went from online ($(STATE=$PRE_RM; awk '$2 == "online" {print $3}' <<<"$STATE")) to offline ($(awk '$2 == "online" {print $3}' <<<"$STATE"))" \
+  bash -c '[[ " $1 " == *" $3 "* ]] && [[ " $2 " != *" $3 "* ]]' _ "$(STATE=$PRE_RM usable_cpus)" "$(usable_cpus)" "$newcpu"
+check "6d. after removal and CPU $newcpu offline: channel counts and sysctls unchanged" \
+  diff <(grep -E '^(channels|sysctl) ' <<<"$PRE_RM" | sed 's/^channels eth0 [0-9]* /channels eth0 1 /') <(grep -E '^(channels|sysctl) ' <<<"$STATE")
+check "6d. after removal and CPU $newcpu offline: eth1 and eth2 left as the driver striped them (off the plan)" \
+  bash -c '[ -n "$1" ] && [ -n "$2" ]' _ "$(tuned eth1)" "$(tuned eth2)"
+check "6d. nothing wrote from the removal on, and no guest-nettune unit started after it" \
+  dg_sh "l=\$(journalctl --after-cursor '$cursor' -o cat --no-pager -u 'guest-nettune*' | grep '^wrote '; journalctl --after-cursor '$cursor2' -o cat --no-pager -u 'guest-nettune*'); [ -z \"\$l\" ] || { echo \"\$l\" >&2; exit 1; }"
 stamp "scenario 6 done"
 
 stamp "done: $PASSES passed, $FAILS failed"

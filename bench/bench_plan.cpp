@@ -28,17 +28,19 @@ gn::Facts wide_facts() {
     ch.max_combined = 256;
     ch.combined = 256;
     nic.channels = ch;
-    const std::string q = "sys/class/net/" + nic.name + "/queues/";
     for (unsigned i = 0; i < 256; ++i) {
-      nic.tx.push_back({i, {q + "tx-" + std::to_string(i) + "/xps_cpus", empty, 0}});
-      nic.rx.push_back({i, {q + "rx-" + std::to_string(i) + "/rps_cpus", empty, 0},
-                        {q + "rx-" + std::to_string(i) + "/rps_flow_cnt", "0", 0}});
+      gn::Queue tx{i, {}}, rx{i, {}};
+      tx.files.emplace_back(gn::SettingKind::Xps, gn::SysFile{empty, 0});
+      rx.files.emplace_back(gn::SettingKind::RpsCpus, gn::SysFile{empty, 0});
+      rx.files.emplace_back(gn::SettingKind::RpsFlowCnt, gn::SysFile{"0", 0});
+      nic.tx.push_back(std::move(tx));
+      nic.rx.push_back(std::move(rx));
       for (auto role : {gn::IrqRole::Input, gn::IrqRole::Output}) {
         gn::QueueIrq irq;
         irq.irq = 100 + n * 512 + i * 2 + (role == gn::IrqRole::Output);
         irq.role = role;
         irq.queue = static_cast<int>(i);
-        irq.smp_affinity = {"proc/irq/" + std::to_string(irq.irq) + "/smp_affinity", empty, 0};
+        irq.smp_affinity = {empty, 0};
         nic.irqs.push_back(irq);
       }
     }
@@ -46,7 +48,7 @@ gn::Facts wide_facts() {
   }
   for (const char* s : {"net.core.netdev_budget", "net.core.netdev_max_backlog", "net.core.dev_weight",
                         "net.core.netdev_budget_usecs", "net.core.rps_sock_flow_entries"})
-    f.sysctls.push_back({s, {s, "0", 0}});
+    f.sysctls.push_back({s, {"0", 0}, gn::find_sysctl_row(s)});
   return f;
 }
 

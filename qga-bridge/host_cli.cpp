@@ -9,6 +9,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "catalogue.h"
 #include "cpuset.h"
 #include "fleet.h"
 #include "fleet_render.h"
@@ -324,7 +325,8 @@ std::string readable(const nlohmann::json& s, const char* key) {
   const std::string v = s.value(key, std::string());
   const std::string kind = s.value("kind", std::string());
   if (v.empty()) return "-";
-  return neutralise(kind == "xps_cpus" || kind == "rps_cpus" || kind == "irq_affinity" ? mask_for_people(v) : v);
+  const auto k = setting_kind_from_string(kind);  // the catalogue says which kinds hold masks
+  return neutralise(k && is_mask(*k) ? mask_for_people(v) : v);
 }
 
 void print_settings(std::ostream& out, const nlohmann::json& doc, bool status) {

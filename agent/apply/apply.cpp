@@ -9,71 +9,50 @@
 
 namespace gn {
 
+Result<SysRoot::Rewrite> SysWriter::rewrite(const SysRoot& root, const std::string& rel,
+                                            const SysRoot::TextFor& text_for) {
+  SysRoot::Rewrite r;
+  auto now = root.read(rel);
+  if (!now) return now.error();
+  r.before = std::string(trim(*now));
+  auto text = text_for(r.before);
+  if (!text) return make_error(root.display(rel), text.error().message, text.error().hint, text.error().code);
+  if (!*text) {
+    r.after = r.before;
+    return r;
+  }
+  if (auto w = write(rel, **text); !w) return w.error();
+  r.written = true;
+  auto back = root.read(rel);
+  if (!back) return back.error();
+  r.after = std::string(trim(*back));
+  return r;
+}
+
 namespace {
 
-bool parse_number(const std::string& s, long long& out) {
-  const std::string t(trim(s));
-  if (t.empty()) return false;
-  char* end = nullptr;
-  out = std::strtoll(t.c_str(), &end, 10);
-  return *end == '\0';
-}
-
-// Whether `current` already holds `wanted` (masks compared as CPU sets, numbers as numbers).
-bool same_value(SettingKind kind, const std::string& current, const std::string& wanted) {
-  if (is_mask(kind)) {
-    auto a = parse_cpumask(current), b = parse_cpumask(wanted);
-    return a && b && *a == *b;
-  }
-  long long x = 0, y = 0;
-  if (parse_number(current, x) && parse_number(wanted, y)) return x == y;
-  return trim(current) == trim(wanted);
-}
-
-// Whether what the kernel kept after writing `written` is what it makes of it: offline CPUs
-// dropped from masks, flow counts rounded up to powers of two.
-bool kernel_kept(SettingKind kind, const std::string& readback, const std::string& written, const CpuSet& online) {
-  if (same_value(kind, readback, written)) return true;
-  if (is_mask(kind)) {
-    auto a = parse_cpumask(readback), b = parse_cpumask(written);
-    return a && b && *a == (*b & online);
-  }
-  long long got = 0, want = 0;
-  if ((kind == SettingKind::RpsFlowCnt || kind == SettingKind::Sysctl) && parse_number(readback, got) &&
-      parse_number(written, want) && want > 0) {
-    long long p = 1;
-    while (p < want) p <<= 1;
-    return got == p;
-  }
-  return false;
-}
-
-// Parses "combined N" / "rx R tx T" onto the current channels.
-Result<Channels> wanted_channels(const Channels& cur, const std::string& text) {
-  Channels c = cur;
-  unsigned a = 0, b = 0;
-  char k1[16] = {}, k2[16] = {};
-  if (std::sscanf(text.c_str(), "combined %u", &a) == 1) {
-    c.combined = a;
-    return c;
-  }
-  if (std::sscanf(text.c_str(), "%15s %u %15s %u", k1, &a, k2, &b) == 4 && std::string(k1) == "rx" &&
-      std::string(k2) == "tx") {
-    c.rx = a;
-    c.tx = b;
-    return c;
-  }
-  return make_error("", "cannot read channel counts '" + text + "'");
-}
-
 std::string nic_dir(const std::string& nic) { return paths::kNetClass + "/" + nic; }
+
+// The text to write for `want` into a file that holds `now`: masks in the file's own layout
+// (since 5.15 the kernel refuses extra groups with EOVERFLOW); nothing when it already holds it.
+Result<std::optional<std::string>> text_to_write(std::string_view now, const Value& want) {
+  if (holds(now, want)) return std::optional<std::string>();
+  if (want.type() == ValueType::CpuMask || want.type() == ValueType::QueueMask) {
+    auto like = format_cpumask_like(want.cpus(), now);
+    if (!like) return like.error();
+    return std::optional<std::string>(std::move(*like));
+  }
+  return std::optional<std::string>(want.text());
+}
 
 class Applier {
  public:
   explicit Applier(ApplyContext& ctx) : ctx_(ctx) { report_.dry_run = ctx.dry_run; }
 
-  // Phase A reads every NIC and journals, in one durable update, every original that phase B
-  // may change; phase B writes NIC by NIC (channels first), rolling a NIC back on failure.
+  // Phase A decides, from what the probe read under the same lock, what differs and journals,
+  // in one durable update, every original that phase B may change; phase B writes NIC by NIC
+  // (channels first), each file read, written and read back on one open file, rolling a NIC
+  // back on failure.
   Result<ApplyReport> run(const Plan& plan) {
     std::vector<Group> groups;
     for (const auto& s : plan.settings) {
@@ -93,20 +72,17 @@ class Applier {
   }
 
  private:
-  struct Pending {
-    const Setting* setting;
-    std::string current;
-  };
   struct Group {
     std::string nic;
     std::vector<const Setting*> settings;
     const Setting* channels;       // a channel change to make, or nullptr
     Channels channels_now, channels_want;
-    std::vector<Pending> pending;  // without a channel change: the writes to make
+    std::vector<const Setting*> pending;  // the writes to make
     bool failed;
   };
   struct Done {
     const Setting* setting;
+    std::string path;
     std::string before;  // value read just before writing: what a rollback restores
   };
 
@@ -125,46 +101,47 @@ class Applier {
     report_.failed_nics.push_back(g.nic.empty() ? "sysctls" : g.nic);
   }
 
-  // Journal entries for every queue file of the NIC and its planned IRQs, read before a
-  // channel change: the driver rewrites XPS and IRQ affinity on `ethtool -L` and removed
-  // queues lose their settings, so their values from before must be kept now.
+  // Journal entries for every file of the NIC that a channel change rewrites or removes (the
+  // catalogue's channels_reset kinds), as the probe read them moments ago under the same lock.
   void before_channel_change(const Group& g, std::vector<JournalEntry>& out) {
     if (ctx_.dry_run) return;
-    const auto add = [&](const SysFile& f, SettingKind kind) {
-      if (f.readable() && !ctx_.journal->has(f.path)) out.push_back({f.path, kind, g.nic, *f.text});
-    };
-    // The probe read them moments ago under the same lock.
     const Nic* nic = ctx_.facts ? ctx_.facts->find_nic(g.nic) : nullptr;
     if (nic == nullptr) return;
-    for (const auto& t : nic->tx) add(t.xps_cpus, SettingKind::Xps);
-    for (const auto& r : nic->rx) {
-      add(r.rps_cpus, SettingKind::RpsCpus);
-      add(r.rps_flow_cnt, SettingKind::RpsFlowCnt);
-    }
-    for (const auto& irq : nic->irqs) add(irq.smp_affinity, SettingKind::IrqAffinity);
+    const auto add = [&](const SysFile& f, const Target& t) {
+      if (!row(t.kind).channels_reset || !f.readable()) return;
+      std::string path = t.path();
+      if (!ctx_.journal->has(path)) out.push_back({std::move(path), t.kind, g.nic, *f.text});
+    };
+    for (const auto* queues : {&nic->rx, &nic->tx})
+      for (const auto& q : *queues)
+        for (const auto& [kind, f] : q.files) add(f, Target{kind, g.nic, static_cast<int>(q.index), 0, nullptr});
+    for (const auto& irq : nic->irqs)
+      add(irq.smp_affinity, Target{SettingKind::IrqAffinity, g.nic, irq.queue, irq.irq, nullptr});
   }
 
   // Phase A for one NIC (or the sysctls): what differs now, and the originals to journal.
   void read_group(Group& g, std::vector<JournalEntry>& originals) {
     for (const Setting* s : g.settings) {
-      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic, s->target, s->reason});
+      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic, s->path(), s->reason});
       if (s->kind != SettingKind::Channels || s->action == Action::Skip) continue;
       auto now = ctx_.ethtool.channels(g.nic);
-      auto want = now ? wanted_channels(*now, s->desired) : Result<Channels>(now.error());
-      if (!want) {
-        fail(g.nic, s->target, want.error());
+      if (!now) {
+        fail(g.nic, s->path(), now.error());
         mark_failed(g);
         return;
       }
-      if (*want == *now) {
-        report_.unchanged.push_back(s->target);
+      Channels want = *now;
+      const Channels& planned = s->desired.counts();
+      want.rx = planned.rx, want.tx = planned.tx, want.other = planned.other, want.combined = planned.combined;
+      if (want == *now) {
+        report_.unchanged.push_back(s->path());
         continue;
       }
       g.channels = s;
       g.channels_now = *now;
-      g.channels_want = *want;
-      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->target, s->kind, channels_setting_text(*now), s->desired});
-      else originals.push_back({s->target, s->kind, g.nic, channels_journal_text(*now)});
+      g.channels_want = want;
+      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->path(), s->kind, channels_setting_text(*now), s->desired.text()});
+      else originals.push_back({s->path(), s->kind, g.nic, channels_setting_text(*now)});
     }
     if (g.channels) {
       // Queue values are read again after the change; keep what is there now.
@@ -172,31 +149,21 @@ class Applier {
       if (ctx_.dry_run)
         for (const Setting* s : g.settings)
           if (s->action == Action::Write && s->kind != SettingKind::Channels)
-            report_.writes.push_back({g.nic, s->target, s->kind, s->current, s->desired});
+            report_.writes.push_back({g.nic, s->path(), s->kind, s->current, s->desired.text()});
       return;
     }
     for (const Setting* s : g.settings) {
       if (s->action == Action::Skip || s->kind == SettingKind::Channels) continue;
       if (s->action == Action::Keep) {
         // Read under the lock moments ago and nothing changed channels since.
-        report_.unchanged.push_back(s->target);
+        report_.unchanged.push_back(s->path());
         continue;
       }
-      auto cur = ctx_.root.read(s->target);
-      if (!cur) {
-        fail(g.nic, s->target, cur.error());
-        mark_failed(g);
-        g.pending.clear();
-        return;
-      }
-      const std::string now(trim(*cur));
-      if (same_value(s->kind, now, s->desired)) {
-        report_.unchanged.push_back(s->target);
-        continue;
-      }
-      g.pending.push_back({s, now});
-      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->target, s->kind, now, s->desired});
-      else originals.push_back({s->target, s->kind, g.nic, now});
+      // Differs from the plan as the probe read it under the lock: phase B reads it again on
+      // the file it writes.
+      g.pending.push_back(s);
+      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->path(), s->kind, s->current, s->desired.text()});
+      else originals.push_back({s->path(), s->kind, g.nic, s->current});
     }
   }
 
@@ -207,66 +174,50 @@ class Applier {
     if (g.channels) {
       const Setting& s = *g.channels;
       if (auto r = ctx_.ethtool.set_channels(g.nic, g.channels_want); !r) {
-        fail(g.nic, s.target, r.error());
+        fail(g.nic, s.path(), r.error());
         mark_failed(g);
         return;
       }
-      done.push_back({&s, channels_journal_text(g.channels_now)});
+      done.push_back({&s, s.path(), channels_setting_text(g.channels_now)});
       auto after = ctx_.ethtool.channels(g.nic);
       if (!after || !(*after == g.channels_want)) {
-        fail(g.nic, s.target, after ? make_error(g.nic, "channels read back as " + channels_setting_text(*after) +
-                                                            " after setting " + s.desired)
+        fail(g.nic, s.path(), after ? make_error(g.nic, "channels read back as " + channels_setting_text(*after) +
+                                                            " after setting " + s.desired.text())
                                     : after.error());
         return rollback(g, done);
       }
-      report_.writes.push_back({g.nic, s.target, s.kind, channels_setting_text(g.channels_now), s.desired});
-      // The driver may have rewritten masks and IRQs, and queues came or went: read again.
-      for (const Setting* q : g.settings) {
-        if (q->action == Action::Skip || q->kind == SettingKind::Channels) continue;
-        auto cur = ctx_.root.read(q->target);
-        if (!cur) {
-          fail(g.nic, q->target, cur.error());
-          return rollback(g, done);
-        }
-        const std::string now(trim(*cur));
-        if (same_value(q->kind, now, q->desired)) report_.unchanged.push_back(q->target);
-        else g.pending.push_back({q, now});
-      }
+      report_.writes.push_back({g.nic, s.path(), s.kind, channels_setting_text(g.channels_now), s.desired.text()});
+      // The driver may have rewritten masks and IRQs, and queues came or went: every planned
+      // file is read again (on the file it is written through).
+      for (const Setting* q : g.settings)
+        if (q->action != Action::Skip && q->kind != SettingKind::Channels) g.pending.push_back(q);
     }
-    for (const auto& p : g.pending) {
-      const Setting& s = *p.setting;
-      auto r = write_value(s.kind, s.target, p.current, s.desired);
+    for (const Setting* p : g.pending) {
+      const Setting& s = *p;
+      std::string path = s.path();
+      std::string written;
+      auto r = ctx_.writer.rewrite(ctx_.root, path, [&](std::string_view now) {
+        auto text = text_to_write(now, s.desired);
+        if (text && *text) written = **text;
+        return text;
+      });
+      if (r && r->written && !kernel_kept(s.kept(), r->after, s.desired, ctx_.online))
+        r = make_error(ctx_.root.display(path), "the kernel kept '" + r->after + "' after writing '" + written + "'");
       if (!r && s.kind == SettingKind::IrqAffinity && r.error().code == EIO) {
-        report_.not_applicable.push_back({g.nic, s.target, "kernel-managed IRQ: the kernel refuses affinity writes (EIO)"});
+        report_.not_applicable.push_back({g.nic, path, "kernel-managed IRQ: the kernel refuses affinity writes (EIO)"});
         continue;
       }
       if (!r) {
-        fail(g.nic, s.target, r.error());
+        fail(g.nic, path, r.error());
         return rollback(g, done);
       }
-      report_.writes.push_back({g.nic, s.target, s.kind, p.current, s.desired});
-      done.push_back({&s, p.current});
+      if (!r->written) {
+        report_.unchanged.push_back(std::move(path));
+        continue;
+      }
+      report_.writes.push_back({g.nic, path, s.kind, r->before, written});
+      done.push_back({&s, std::move(path), std::move(r->before)});
     }
-  }
-
-  // Writes `value` in the layout of `current`, then checks what the kernel kept.
-  Result<void> write_value(SettingKind kind, const std::string& target, const std::string& current,
-                           const std::string& value) {
-    std::string text = value;
-    if (is_mask(kind)) {
-      auto set = parse_cpumask(value);
-      if (!set) return make_error(ctx_.root.display(target), set.error().message);
-      auto like = format_cpumask_like(*set, current);
-      if (!like) return make_error(ctx_.root.display(target), like.error().message);
-      text = *like;
-    }
-    if (auto w = ctx_.writer.write(target, text); !w) return w;
-    auto back = ctx_.root.read(target);
-    if (!back) return back.error();
-    if (!kernel_kept(kind, *back, text, ctx_.online))
-      return make_error(ctx_.root.display(target),
-                        "the kernel kept '" + std::string(trim(*back)) + "' after writing '" + text + "'");
-    return {};
   }
 
   // Undoes this run's writes on the NIC, newest first.
@@ -277,40 +228,47 @@ class Applier {
       Result<void> r;
       if (s.kind == SettingKind::Channels) {
         auto cur = ctx_.ethtool.channels(g.nic);
-        auto want = cur ? parse_channels_journal_text(it->before, *cur) : Result<Channels>(cur.error());
-        r = want ? ctx_.ethtool.set_channels(g.nic, *want) : Result<void>(want.error());
+        auto want = cur ? parse_value(ValueType::Channels, it->before, *cur) : Result<Value>(cur.error());
+        r = want ? ctx_.ethtool.set_channels(g.nic, want->counts()) : Result<void>(want.error());
       } else {
-        auto cur = ctx_.root.read(s.target);
-        r = cur ? write_value(s.kind, s.target, std::string(trim(*cur)), it->before) : Result<void>(cur.error());
+        r = restore(ctx_.root, ctx_.writer, s, it->path, it->before, ctx_.online);
       }
       if (r) {
-        report_.rolled_back.push_back({g.nic, s.target, s.kind, s.desired, it->before});
+        report_.rolled_back.push_back({g.nic, it->path, s.kind, s.desired.text(), it->before});
         auto w = std::find_if(report_.writes.begin(), report_.writes.end(),
-                              [&](const WriteRecord& x) { return x.target == s.target; });
+                              [&](const WriteRecord& x) { return x.target == it->path; });
         if (w != report_.writes.end()) report_.writes.erase(w);
       } else {
-        report_.errors.push_back({g.nic, s.target, "rolling back: " + r.error().text(),
+        report_.errors.push_back({g.nic, it->path, "rolling back: " + r.error().text(),
                                   "the journal keeps the original: run `guest-nettune revert`"});
       }
     }
     done.clear();
   }
 
+ public:
+  // Writes back `original` (a kernel file's text, as read before) unless the file holds it,
+  // and checks what the kernel kept. Whether anything was written goes to `*wrote`.
+  static Result<void> restore(const SysRoot& root, SysWriter& writer, const Target& t, const std::string& path,
+                              const std::string& original, const CpuSet& online, bool* wrote = nullptr,
+                              std::string* now = nullptr) {
+    const auto value = parse_value(row(t.kind).type, original);
+    auto r = writer.rewrite(root, path, [&](std::string_view cur) -> Result<std::optional<std::string>> {
+      if (value ? holds(cur, *value) : trim(cur) == original) return std::optional<std::string>();
+      return std::optional<std::string>(original);
+    });
+    if (!r) return r.error();
+    if (now) *now = r->before;
+    if (wrote) *wrote = r->written;
+    if (r->written && r->after != original && !(value && kernel_kept(t.kept(), r->after, *value, online)))
+      return make_error(root.display(path), "the kernel kept '" + r->after + "' after writing '" + original + "'");
+    return {};
+  }
+
+ private:
   ApplyContext& ctx_;
   ApplyReport report_;
 };
-
-int revert_rank(SettingKind k) {
-  switch (k) {
-    case SettingKind::Channels: return 0;
-    case SettingKind::RpsCpus:
-    case SettingKind::RpsFlowCnt: return 1;
-    case SettingKind::Xps: return 2;
-    case SettingKind::IrqAffinity: return 3;
-    case SettingKind::Sysctl: return 4;
-  }
-  return 5;
-}
 
 }  // namespace
 
@@ -319,14 +277,17 @@ Result<ApplyReport> apply_plan(const Plan& plan, ApplyContext& ctx) { return App
 Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::string>& nics, ApplyContext& ctx) {
   RevertReport rep;
   rep.dry_run = ctx.dry_run;
-  std::vector<JournalEntry> todo;
+  std::vector<const JournalEntry*> todo;
   for (const auto& e : journal.entries())
-    if (nics.empty() || std::find(nics.begin(), nics.end(), e.nic) != nics.end()) todo.push_back(e);
-  std::stable_sort(todo.begin(), todo.end(),
-                   [](const JournalEntry& a, const JournalEntry& b) { return revert_rank(a.kind) < revert_rank(b.kind); });
+    if (nics.empty() || std::find(nics.begin(), nics.end(), e.nic) != nics.end()) todo.push_back(&e);
+  // The catalogue's revert order: channels before the queues they make, sysctls last.
+  std::stable_sort(todo.begin(), todo.end(), [](const JournalEntry* a, const JournalEntry* b) {
+    return row(a->kind).revert_rank < row(b->kind).revert_rank;
+  });
   std::vector<std::string> forget;
   std::map<std::string, bool> present;  // NIC → still there (asked once per NIC, not per entry)
-  for (const auto& e : todo) {
+  for (const JournalEntry* ep : todo) {
+    const JournalEntry& e = *ep;
     if (!e.nic.empty() && !present.count(e.nic)) present[e.nic] = ctx.root.exists(nic_dir(e.nic));
     const bool nic_gone = !e.nic.empty() && !present[e.nic];
     if (nic_gone) {
@@ -336,50 +297,55 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
     }
     if (e.kind == SettingKind::Channels) {
       auto cur = ctx.ethtool.channels(e.nic);
-      auto want = cur ? parse_channels_journal_text(e.original, *cur) : Result<Channels>(cur.error());
+      auto want = cur ? parse_value(ValueType::Channels, e.original, *cur) : Result<Value>(cur.error());
       if (!want) {
         rep.errors.push_back({e.nic, e.target, want.error().text(), "the entry stays in the journal"});
         continue;
       }
-      if (*want == *cur) {
+      if (want->counts() == *cur) {
         rep.unchanged.push_back(e.target);
         forget.push_back(e.target);
         continue;
       }
       if (!ctx.dry_run) {
-        if (auto r = ctx.ethtool.set_channels(e.nic, *want); !r) {
+        if (auto r = ctx.ethtool.set_channels(e.nic, want->counts()); !r) {
           rep.errors.push_back({e.nic, e.target, r.error().text(), "the entry stays in the journal"});
           continue;
         }
       }
-      rep.writes.push_back({e.nic, e.target, e.kind, channels_setting_text(*cur), channels_setting_text(*want)});
+      rep.writes.push_back({e.nic, e.target, e.kind, channels_setting_text(*cur), want->text()});
       forget.push_back(e.target);
       continue;
     }
-    auto cur = ctx.root.read(e.target);
-    if (!cur) {
-      if (cur.error().code == ENOENT && !e.nic.empty()) {
+    bool wrote = false;
+    std::string now;
+    Result<void> r;
+    if (ctx.dry_run) {
+      auto cur = ctx.root.read(e.target);
+      if (cur) {
+        now = std::string(trim(*cur));
+        wrote = now != e.original;
+      } else {
+        r = cur.error();
+      }
+    } else {
+      Target t;
+      t.kind = e.kind;
+      t.sysctl = find_sysctl_row(e.target.substr(e.target.rfind('/') + 1));
+      r = Applier::restore(ctx.root, ctx.writer, t, e.target, e.original, ctx.online, &wrote, &now);
+    }
+    if (!r) {
+      if (r.error().code == ENOENT && !e.nic.empty()) {
         // A queue that only existed while our channel count was in force.
         rep.gone.push_back({e.nic, e.target, "the queue is gone with the channel count it came with"});
         forget.push_back(e.target);
       } else {
-        rep.errors.push_back({e.nic, e.target, cur.error().text(), "the entry stays in the journal"});
-      }
-      continue;
-    }
-    const std::string now(trim(*cur));
-    if (now == e.original) {
-      rep.unchanged.push_back(e.target);
-      forget.push_back(e.target);
-      continue;
-    }
-    if (!ctx.dry_run) {
-      if (auto r = ctx.writer.write(e.target, e.original); !r) {
         rep.errors.push_back({e.nic, e.target, r.error().text(), "the entry stays in the journal"});
-        continue;
       }
+      continue;
     }
-    rep.writes.push_back({e.nic, e.target, e.kind, now, e.original});
+    if (wrote) rep.writes.push_back({e.nic, e.target, e.kind, now, e.original});
+    else rep.unchanged.push_back(e.target);
     forget.push_back(e.target);
   }
   if (!ctx.dry_run)

@@ -18,12 +18,20 @@ class SysWriter {
  public:
   virtual ~SysWriter() = default;
   virtual Result<void> write(const std::string& rel, const std::string& text) = 0;
+  // Reads the file, writes what `text_for` says (if anything) and reads it back. This default
+  // goes through write() and `root`'s reads; RootWriter does it all on one open file.
+  virtual Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel,
+                                           const SysRoot::TextFor& text_for);
 };
 
 class RootWriter : public SysWriter {
  public:
   explicit RootWriter(const SysRoot& root) : root_(root) {}
   Result<void> write(const std::string& rel, const std::string& text) override { return root_.write(rel, text); }
+  Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel,
+                                   const SysRoot::TextFor& text_for) override {
+    return root.rewrite(rel, text_for);
+  }
 
  private:
   const SysRoot& root_;

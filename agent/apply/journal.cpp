@@ -4,12 +4,11 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "cpuset.h"
 #include "durable_file.h"
+#include "kernel_paths.h"
 #include "policy.h"
-#include "probe.h"
 
 namespace gn {
 
@@ -42,26 +41,28 @@ bool matches_numbered(const std::string& s, const std::string& prefix, const std
 }
 
 // Whether the target is a file (or channel count) the agent itself writes for this kind and NIC:
-// the journal must never make revert write anything else.
+// the journal must never make revert write anything else. Where each kind lives is its
+// catalogue row (catalogue.h).
 Result<void> check_target(const JournalEntry& e) {
   const auto bad = [&](const std::string& why) { return make_error("", "target '" + e.target + "' " + why); };
-  if (e.kind == SettingKind::Sysctl) {
+  const KindRow& k = row(e.kind);
+  if (k.place == Place::Sysctl) {
     if (!e.nic.empty()) return bad("is a sysctl but names NIC '" + e.nic + "'");
-    for (const auto& name : known_sysctls())
-      if (e.target == sysctl_path(name)) return {};
+    for (const auto& r : kSysctls)
+      if (e.target == paths::kNetCoreSysctl + "/" + r.name) return {};
     return bad("is not a sysctl guest-nettune writes");
   }
   if (e.nic.empty()) return bad("needs the NIC it belongs to");
   if (auto r = validate_interface_name(e.nic); !r) return make_error("", "nic: " + r.error().message);
   const std::string queues = paths::kNetClass + "/" + e.nic + "/queues/";
+  const std::string file = std::string("/") + k.file;
   bool ok = false;
-  switch (e.kind) {
-    case SettingKind::Channels: ok = e.target == "ethtool:" + e.nic + ":channels"; break;
-    case SettingKind::Xps: ok = matches_numbered(e.target, queues + "tx-", "/xps_cpus", 5); break;
-    case SettingKind::RpsCpus: ok = matches_numbered(e.target, queues + "rx-", "/rps_cpus", 5); break;
-    case SettingKind::RpsFlowCnt: ok = matches_numbered(e.target, queues + "rx-", "/rps_flow_cnt", 5); break;
-    case SettingKind::IrqAffinity: ok = matches_numbered(e.target, paths::kIrqDir + "/", "/smp_affinity", 7); break;
-    case SettingKind::Sysctl: break;
+  switch (k.place) {
+    case Place::Ethtool: ok = e.target == "ethtool:" + e.nic + ":channels"; break;
+    case Place::RxQueue: ok = matches_numbered(e.target, queues + "rx-", file, 5); break;
+    case Place::TxQueue: ok = matches_numbered(e.target, queues + "tx-", file, 5); break;
+    case Place::Irq: ok = matches_numbered(e.target, paths::kIrqDir + "/", file, 7); break;
+    case Place::Sysctl: break;
   }
   return ok ? Result<void>{} : bad("is not a " + std::string(to_string(e.kind)) + " file of " + e.nic);
 }
@@ -71,7 +72,7 @@ Result<void> check_original(const JournalEntry& e) {
   const auto bad = [&](const std::string& why) { return make_error("", "original of " + e.target + " " + why); };
   if (e.original.size() > kMaxOriginal) return bad("is longer than " + std::to_string(kMaxOriginal) + " bytes");
   if (e.kind == SettingKind::Channels) {
-    if (auto c = parse_channels_journal_text(e.original, Channels{}); !c) return bad(c.error().message);
+    if (auto c = parse_value(ValueType::Channels, e.original); !c) return bad(c.error().message);
     return {};
   }
   if (is_mask(e.kind)) {
@@ -96,9 +97,9 @@ Result<JournalEntry> parse_entry(const nlohmann::json& j, int format) {
     if (!j.at(k).is_string()) return make_error("", "'" + std::string(k) + "' is not a string");
   JournalEntry e;
   e.target = j.at("target").get<std::string>();
-  bool ok = false;
-  e.kind = setting_kind_from_string(j.at("kind").get<std::string>(), &ok);
-  if (!ok) return make_error("", "unknown kind " + j.at("kind").dump());
+  const auto kind = setting_kind_from_string(j.at("kind").get<std::string>());
+  if (!kind) return make_error("", "unknown kind " + j.at("kind").dump());
+  e.kind = *kind;
   e.nic = j.at("nic").get<std::string>();
   e.original = j.at("original").get<std::string>();
   if (format >= 2) {
@@ -114,38 +115,6 @@ Result<JournalEntry> parse_entry(const nlohmann::json& j, int format) {
 }
 
 }  // namespace
-
-SettingKind setting_kind_from_string(const std::string& s, bool* ok) {
-  for (auto k : {SettingKind::Channels, SettingKind::RpsCpus, SettingKind::RpsFlowCnt, SettingKind::Xps,
-                 SettingKind::IrqAffinity, SettingKind::Sysctl})
-    if (s == to_string(k)) {
-      *ok = true;
-      return k;
-    }
-  *ok = false;
-  return SettingKind::Sysctl;
-}
-
-std::string channels_journal_text(const Channels& c) {
-  return "rx " + std::to_string(c.rx) + " tx " + std::to_string(c.tx) + " other " + std::to_string(c.other) +
-         " combined " + std::to_string(c.combined);
-}
-
-Result<Channels> parse_channels_journal_text(const std::string& text, const Channels& limits) {
-  Channels c = limits;
-  std::istringstream in(text);
-  std::string k1, k2, k3, k4, rest;
-  long long rx = -1, tx = -1, other = -1, combined = -1;
-  if (!(in >> k1 >> rx >> k2 >> tx >> k3 >> other >> k4 >> combined) || (in >> rest) || k1 != "rx" || k2 != "tx" ||
-      k3 != "other" || k4 != "combined" || rx < 0 || tx < 0 || other < 0 || combined < 0 || rx > 65535 ||
-      tx > 65535 || other > 65535 || combined > 65535)
-    return make_error("", "malformed channel counts '" + text + "'");
-  c.rx = static_cast<uint32_t>(rx);
-  c.tx = static_cast<uint32_t>(tx);
-  c.other = static_cast<uint32_t>(other);
-  c.combined = static_cast<uint32_t>(combined);
-  return c;
-}
 
 std::string read_boot_id(const SysRoot& root) {
   auto text = root.read(paths::kBootId);

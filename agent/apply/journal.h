@@ -29,7 +29,8 @@ struct JournalEntry {
   std::string target;    // as in a plan Setting ("ethtool:eth0:channels", "sys/class/...")
   SettingKind kind = SettingKind::Sysctl;
   std::string nic;       // "" for sysctls
-  std::string original;  // the text read before the first write; channels as "rx R tx T other O combined C"
+  std::string original;  // the text read before the first write (channels in their one text form; format 1
+                         // journals hold "rx R tx T other O combined C", which parse_value reads too)
   unsigned ifindex = 0;  // the NIC's ifindex when recorded; 0 for sysctls, or unknown
 };
 
@@ -101,11 +102,5 @@ class Journal {
 std::string read_boot_id(const SysRoot& root);
 // A NIC's ifindex (ROOT/sys/class/net/NIC/ifindex), 0 when it cannot be read.
 unsigned read_ifindex(const SysRoot& root, const std::string& nic);
-
-// Channels as the journal keeps them.
-std::string channels_journal_text(const Channels& c);
-Result<Channels> parse_channels_journal_text(const std::string& text, const Channels& limits);
-
-SettingKind setting_kind_from_string(const std::string& s, bool* ok);
 
 }  // namespace gn

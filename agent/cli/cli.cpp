@@ -11,21 +11,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-struct Limits {
-  const char* option;
-  const char* sysctl;
-  long long min, max;
-};
-// Values the kernel accepts (docs/kernel-notes.md); the sysctl each option sets.
-const Limits kSysctlOptions[] = {
-    {"netdev-max-backlog", "net.core.netdev_max_backlog", 1, 2147483647},
-    {"netdev-budget", "net.core.netdev_budget", 1, 2147483647},
-    {"netdev-budget-usecs", "net.core.netdev_budget_usecs", 1, 2147483647},
-    {"dev-weight", "net.core.dev_weight", 1, 2147483647},
-    {"busy-poll", "net.core.busy_poll", 0, 2147483647},
-    {"busy-read", "net.core.busy_read", 0, 2147483647},
-};
-
 // The tuning options; `interface` left out for revert, which has its own.
 po::options_description tuning_options(bool with_interface = true) {
   po::options_description d("Tuning (also keys of the config file)");
@@ -42,8 +27,10 @@ po::options_description tuning_options(bool with_interface = true) {
       ("irq-affinity", po::value<std::string>(), "on (default) | off")
       ("sysctls", po::value<std::string>(), "on (default) | off: the profile's net.core sysctls")
       ("rps-flow-entries", po::value<long long>(), "net.core.rps_sock_flow_entries when RPS is on (power of two, default 32768)");
-  for (const auto& l : kSysctlOptions)
-    d.add_options()(l.option, po::value<long long>(), (std::string("set ") + l.sysctl + " (overrides the profile)").c_str());
+  // One option per sysctl of the catalogue that has one, with the limits the kernel accepts.
+  for (const auto& r : kSysctls)
+    if (*r.option != '\0')
+      d.add_options()(r.option, po::value<long long>(), ("set " + sysctl_full_name(r) + " (overrides the profile)").c_str());
   return d;
 }
 
@@ -128,18 +115,19 @@ Result<void> fill_policy(const po::variables_map& vm, Policy& p) {
   }
   if (vm.count("rps-flow-entries")) {
     const long long v = vm["rps-flow-entries"].as<long long>();
-    if (v < 1 || v > (1LL << 29) || (v & (v - 1)) != 0)
+    const SysctlRow& r = *find_sysctl_row("rps_sock_flow_entries");
+    if (v < r.min || v > r.max || (v & (v - 1)) != 0)
       return usage("--rps-flow-entries " + std::to_string(v) +
                    " must be a power of two from 1 to 536870912 (the kernel rounds other values up)");
     p.rps_sock_flow_entries = static_cast<unsigned>(v);
   }
-  for (const auto& l : kSysctlOptions) {
-    if (!vm.count(l.option)) continue;
-    const long long v = vm[l.option].as<long long>();
-    if (v < l.min || v > l.max)
-      return usage(std::string("--") + l.option + " " + std::to_string(v) + " is out of range (" +
-                   std::to_string(l.min) + " to " + std::to_string(l.max) + ")");
-    p.sysctl_overrides[l.sysctl] = v;
+  for (const auto& r : kSysctls) {
+    if (*r.option == '\0' || !vm.count(r.option)) continue;
+    const long long v = vm[r.option].as<long long>();
+    if (v < r.min || v > r.max)
+      return usage(std::string("--") + r.option + " " + std::to_string(v) + " is out of range (" +
+                   std::to_string(r.min) + " to " + std::to_string(r.max) + ")");
+    p.sysctl_overrides[sysctl_full_name(r)] = v;
   }
   return {};
 }

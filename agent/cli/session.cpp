@@ -23,7 +23,7 @@ Result<void> check_interfaces_exist(const Facts& facts, const Policy& policy) {
 }
 
 int probe_and_plan(const CliOptions& o, Session& s) {
-  auto facts = probe(s.root, *s.ethtool, ProbeOptions{o.policy.drivers});
+  auto facts = probe(s.root, *s.ethtool, ProbeOptions{o.policy.drivers, profile_bit(o.policy.profile)});
   if (!facts) {
     spdlog::error("{}", facts.error().text());
     return exit_code::kFailed;

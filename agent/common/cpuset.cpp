@@ -20,6 +20,13 @@ CpuSet CpuSet::of(std::initializer_list<unsigned> cpus) {
   return s;
 }
 
+CpuSet CpuSet::from_words(std::vector<uint32_t> words) {
+  CpuSet s;
+  s.words_ = std::move(words);
+  s.trim();
+  return s;
+}
+
 CpuSet CpuSet::range(unsigned first, unsigned last) {
   CpuSet s;
   for (unsigned c = first; c <= last; ++c) s.add(c);
@@ -105,7 +112,8 @@ std::string mask_for_people(const std::string& text) {
 Result<CpuSet> parse_cpumask(std::string_view text) {
   text = trim(text);
   if (text.empty()) return make_error("", "empty CPU mask");
-  std::vector<uint32_t> groups;  // most significant first
+  std::vector<uint32_t> words;  // read most significant first, reversed at the end
+  words.reserve(text.size() / 9 + 1);
   size_t pos = 0;
   while (true) {
     const size_t comma = text.find(',', pos);
@@ -116,18 +124,12 @@ Result<CpuSet> parse_cpumask(std::string_view text) {
     const auto [p, ec] = std::from_chars(g.data(), g.data() + g.size(), v, 16);
     if (ec != std::errc() || p != g.data() + g.size())
       return make_error("", "malformed CPU mask '" + std::string(text) + "': not hexadecimal");
-    groups.push_back(v);
+    words.push_back(v);
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
   }
-  CpuSet s;
-  const size_t n = groups.size();
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t v = groups[n - 1 - i];
-    for (unsigned b = 0; b < 32; ++b)
-      if ((v >> b) & 1u) s.add(static_cast<unsigned>(i * 32 + b));
-  }
-  return s;
+  std::reverse(words.begin(), words.end());
+  return CpuSet::from_words(std::move(words));
 }
 
 namespace {

@@ -16,6 +16,8 @@ class CpuSet {
   CpuSet() = default;
   static CpuSet of(std::initializer_list<unsigned> cpus);
   static CpuSet range(unsigned first, unsigned last);  // inclusive
+  // Bit i of word w is CPU 32*w+i.
+  static CpuSet from_words(std::vector<uint32_t> words);
 
   void add(unsigned cpu);
   void remove(unsigned cpu);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "cpuset.h"
+
 namespace gn {
 
 namespace {
@@ -214,6 +216,58 @@ Result<void> SysRoot::write(const std::string& rel, const std::string& text) con
   if (n < 0) return sys_error(rel, "writing '" + text + "'", errno);
   if (static_cast<size_t>(n) != data.size()) return sys_error(rel, "short write of '" + text + "'", EIO);
   return {};
+}
+
+namespace {
+// Reads an open kernel file from its start. Seeking, not pread(): some proc files are streams
+// to pread, and a sysctl written at a position other than 0 ignores the write.
+// A short read is the whole file: kernel files (at most a page) come in one read.
+Result<std::string> read_from_start(int fd, bool seek) {
+  if (seek && ::lseek(fd, 0, SEEK_SET) < 0) return make_error("", "seeking", {}, errno);
+  std::string out;
+  char buf[8192];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("", "reading", {}, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof buf) break;
+  }
+  return out;
+}
+}  // namespace
+
+Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor& text_for) const {
+  Fd fd(::open(host_path(rel).c_str(), O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
+  Rewrite r;
+  auto now = read_from_start(fd.get(), /*seek=*/false);
+  if (!now) return sys_error(rel, "reading", now.error().code);
+  r.before = std::string(trim(*now));
+  auto text = text_for(r.before);
+  if (!text) return make_error(display(rel), text.error().message, text.error().hint, text.error().code);
+  if (!*text) {
+    r.after = r.before;
+    return r;
+  }
+  // A snapshot file holds what the kernel would print back: the value and a newline.
+  std::string data = **text;
+  if (is_snapshot()) {
+    if (data.empty() || data.back() != '\n') data += '\n';
+    if (::ftruncate(fd.get(), 0) != 0) return sys_error(rel, "truncating", errno);
+  }
+  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error(rel, "seeking", errno);
+  const ssize_t n = ::write(fd.get(), data.data(), data.size());
+  if (n < 0) return sys_error(rel, "writing '" + **text + "'", errno);
+  if (static_cast<size_t>(n) != data.size()) return sys_error(rel, "short write of '" + **text + "'", EIO);
+  r.written = true;
+  auto back = read_from_start(fd.get(), /*seek=*/true);
+  if (!back) return sys_error(rel, "reading back", back.error().code);
+  r.after = std::string(trim(*back));
+  return r;
 }
 
 }  // namespace gn

@@ -3,7 +3,10 @@
 // relative to that root ("sys/class/net"). No other code builds a /sys or /proc path.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -49,6 +52,17 @@ class SysRoot {
   bool exists(const std::string& rel) const;
   // One write() of the whole text, as `echo > file` does.
   Result<void> write(const std::string& rel, const std::string& text) const;
+
+  // Reads the file, asks `text_for` what to write given what it holds (nothing when it returns
+  // nullopt), writes that with one write() and reads back what the file then holds: all on
+  // one open file.
+  struct Rewrite {
+    std::string before;  // as read, trimmed
+    bool written = false;
+    std::string after;   // as read back, trimmed (== before when nothing was written)
+  };
+  using TextFor = std::function<Result<std::optional<std::string>>(std::string_view now)>;
+  Result<Rewrite> rewrite(const std::string& rel, const TextFor& text_for) const;
 
   void set_recorder(ReadRecorder* r) { recorder_ = r; }
 

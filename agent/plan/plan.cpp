@@ -5,23 +5,12 @@
 #include <cstring>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <set>
 
-#include "probe.h"
+#include "kernel_paths.h"
 
 namespace gn {
-
-const char* to_string(SettingKind k) {
-  switch (k) {
-    case SettingKind::Channels: return "channels";
-    case SettingKind::RpsCpus: return "rps_cpus";
-    case SettingKind::RpsFlowCnt: return "rps_flow_cnt";
-    case SettingKind::Xps: return "xps_cpus";
-    case SettingKind::IrqAffinity: return "irq_affinity";
-    case SettingKind::Sysctl: return "sysctl";
-  }
-  return "?";
-}
 
 const char* to_string(Action a) {
   switch (a) {
@@ -190,13 +179,12 @@ class Planner {
     }
   }
 
-  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string target, std::string current,
-               std::string desired, Action action, std::string reason) {
+  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string current, Value desired, Action action,
+               std::string reason) {
     Setting s;
     s.kind = kind;
     s.nic = nic ? nic->name : "";
     s.queue = queue;
-    s.target = std::move(target);
     s.current = std::move(current);
     s.desired = std::move(desired);
     s.action = action;
@@ -205,13 +193,11 @@ class Planner {
     return plan_.settings.back();
   }
 
-  std::string mask(const CpuSet& s) const { return format_cpumask(s, facts_.cpus.nr_cpu_ids); }
+  Value mask(const CpuSet& s) const { return Value::mask(ValueType::CpuMask, s, facts_.cpus.nr_cpu_ids); }
 
-  // Write unless the current text parses to the same CPU set.
-  Action mask_action(const SysFile& f, const CpuSet& want) const {
-    if (!f.readable()) return Action::Write;
-    auto cur = parse_cpumask(*f.text);
-    return cur && *cur == want ? Action::Keep : Action::Write;
+  // Write unless the current text holds the same value.
+  static Action action_for(const SysFile& f, const Value& want) {
+    return f.readable() && holds(*f.text, want) ? Action::Keep : Action::Write;
   }
 
   void plan_nic(const Nic& n) {
@@ -224,9 +210,8 @@ class Planner {
     const unsigned ncpu = usable_.count();
     // Channels.
     unsigned ntx = static_cast<unsigned>(n.tx.size()), nrx = static_cast<unsigned>(n.rx.size());
-    const std::string ch_target = "ethtool:" + n.name + ":channels";
     if (!n.channels) {
-      add(SettingKind::Channels, &n, -1, ch_target, "", "", Action::Skip,
+      add(SettingKind::Channels, &n, -1, "", {}, Action::Skip,
           "channels unknown: " + n.channels_error);
     } else {
       const Channels& c = *n.channels;
@@ -251,14 +236,14 @@ class Planner {
       if (policy_.channel_cap) why += ", capped at " + std::to_string(*policy_.channel_cap);
       const bool single = is_single_queue(n);
       if (!policy_.channels) {
-        add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), "", Action::Skip,
+        add(SettingKind::Channels, &n, -1, channels_setting_text(c), {}, Action::Skip,
             "turned off by configuration (channels = off)");
       } else if (single) {
-        add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), channels_setting_text(c),
+        add(SettingKind::Channels, &n, -1, channels_setting_text(c), Value::channels(c),
             Action::Skip, "single queue: the host offers one queue pair (give the NIC queues=N, mq=on on the host)");
       } else {
         const bool same = want == c;
-        add(SettingKind::Channels, &n, -1, ch_target, channels_setting_text(c), channels_setting_text(want),
+        add(SettingKind::Channels, &n, -1, channels_setting_text(c), Value::channels(want),
             same ? Action::Keep : Action::Write, why);
         ntx = want.combined + want.tx;
         nrx = want.combined + want.rx;
@@ -268,9 +253,8 @@ class Planner {
     plan_.nics.push_back(sum);
 
     const auto blocks = stripe_cpus(facts_.cpus, usable_, ntx);
-    const std::string qdir = paths::kNetClass + "/" + n.name + "/queues/";
-    plan_rps(n, nrx, blocks, qdir);
-    plan_xps(n, ntx, blocks, qdir);
+    plan_rps(n, nrx, blocks);
+    plan_xps(n, ntx, blocks);
     plan_irqs(n, ntx, blocks);
   }
 
@@ -292,7 +276,14 @@ class Planner {
     return nullptr;
   }
 
-  void plan_rps(const Nic& n, unsigned nrx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
+  // A queue file the probe read, or one that is absent (the queue appears when channels change).
+  static const SysFile& queue_file(const Queue* q, SettingKind k) {
+    static const SysFile absent{std::nullopt, ENOENT};
+    const SysFile* f = q ? q->file(k) : nullptr;
+    return f ? *f : absent;
+  }
+
+  void plan_rps(const Nic& n, unsigned nrx, const std::vector<CpuSet>& blocks) {
     const unsigned ncpu = usable_.count();
     // Fewer rx queues than CPUs, a single-queue NIC too: RPS spreads the receive work that the
     // queues' IRQs would otherwise leave on a few CPUs.
@@ -306,17 +297,16 @@ class Planner {
     const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
     for (unsigned q = 0; q < nrx; ++q) {
       const RxQueue* r = rx_queue(n, q);
-      const std::string base = qdir + "rx-" + std::to_string(q);
-      const SysFile cpus = r ? r->rps_cpus : SysFile{base + "/rps_cpus", std::nullopt, ENOENT};
-      const SysFile cnt = r ? r->rps_flow_cnt : SysFile{base + "/rps_flow_cnt", std::nullopt, ENOENT};
+      const SysFile& cpus = queue_file(r, SettingKind::RpsCpus);
+      const SysFile& cnt = queue_file(r, SettingKind::RpsFlowCnt);
       const std::string cur_cpus = cpus.text.value_or(""), cur_cnt = cnt.text.value_or("");
       if (r && !cpus.readable()) {
-        add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", "", "", Action::Skip,
+        add(SettingKind::RpsCpus, &n, static_cast<int>(q), "", {}, Action::Skip,
             "RPS " + read_error_reason(cpus) + " (CONFIG_RPS?)");
         continue;
       }
       if (!on && !off) {
-        add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", cur_cpus, "", Action::Skip, why_not);
+        add(SettingKind::RpsCpus, &n, static_cast<int>(q), cur_cpus, {}, Action::Skip, why_not);
         continue;
       }
       CpuSet want;
@@ -332,12 +322,11 @@ class Planner {
                : single                   ? " (single-queue NIC: RPS spreads its receive work)"
                                           : " (fewer rx queues than CPUs)";
       }
-      add(SettingKind::RpsCpus, &n, static_cast<int>(q), base + "/rps_cpus", cur_cpus, mask(want),
-          mask_action(cpus, want), why);
-      const unsigned want_cnt = on ? flows : 0;
-      const bool same = cnt.readable() && cur_cnt == std::to_string(want_cnt);
-      add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), base + "/rps_flow_cnt", cur_cnt,
-          std::to_string(want_cnt), same ? Action::Keep : Action::Write,
+      Value want_cpus = mask(want);
+      const Action cpus_action = action_for(cpus, want_cpus);
+      add(SettingKind::RpsCpus, &n, static_cast<int>(q), cur_cpus, std::move(want_cpus), cpus_action, why);
+      const Value want_cnt = Value::number(on ? flows : 0);
+      add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), cur_cnt, want_cnt, action_for(cnt, want_cnt),
           on ? "rps_sock_flow_entries " + std::to_string(policy_.rps_sock_flow_entries) + " / " +
                    std::to_string(nrx) + " queues, a power of two"
              : "rps = off");
@@ -359,13 +348,13 @@ class Planner {
     return why;
   }
 
-  void plan_xps(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks, const std::string& qdir) {
+  void plan_xps(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks) {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
-      const std::string target = qdir + "tx-" + std::to_string(q) + "/xps_cpus";
-      const std::string cur = t ? t->xps_cpus.text.value_or("") : "";
+      const SysFile& file = queue_file(t, SettingKind::Xps);
+      const std::string cur = file.text.value_or("");
       const auto skip = [&](const std::string& why) {
-        add(SettingKind::Xps, &n, static_cast<int>(q), target, cur, "", Action::Skip, why);
+        add(SettingKind::Xps, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
       if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue) {
         skip("not applicable: the driver picks the tx queue itself");
@@ -373,30 +362,30 @@ class Planner {
         skip("turned off by configuration (xps = off)");
       } else if (ntx == 1 && is_single_queue(n)) {
         // 4.19+ answers ENOENT on xps_cpus of a device with one tx queue in all.
-        const bool refused = t && t->xps_cpus.error == ENOENT;
+        const bool refused = t && file.error == ENOENT;
         skip(std::string("single-queue NIC: every CPU uses its one tx queue") +
              (refused ? " (the kernel refuses xps_cpus on a device with one tx queue)" : ""));
       } else if (ntx == 1) {
         // More queues exist (the file works); one in use needs no map.
         skip("one tx queue in use: every CPU sends through it, nothing to map");
-      } else if (t && !t->xps_cpus.readable()) {
-        skip("XPS " + read_error_reason(t->xps_cpus) + " (CONFIG_XPS?)");
+      } else if (t && !file.readable()) {
+        skip("XPS " + read_error_reason(file) + " (CONFIG_XPS?)");
       } else {
         std::string why = "CPUs " + format_cpulist(blocks[q]) + ": " + block_reason(blocks[q], q, ntx);
         if (!t) why += " (the queue appears when channels change)";
-        add(SettingKind::Xps, &n, static_cast<int>(q), target, cur, mask(blocks[q]),
-            t ? mask_action(t->xps_cpus, blocks[q]) : Action::Write, why);
+        Value want = mask(blocks[q]);
+        const Action action = action_for(file, want);
+        add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action, why);
       }
     }
   }
 
   void plan_irqs(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks) {
     for (const auto& irq : n.irqs) {
-      const std::string target = paths::kIrqDir + "/" + std::to_string(irq.irq) + "/smp_affinity";
       const std::string cur = irq.smp_affinity.text.value_or("");
       const int q = irq.queue;
       const auto skip = [&](const std::string& why) {
-        Setting& s = add(SettingKind::IrqAffinity, &n, q, target, cur, "", Action::Skip, why);
+        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, {}, Action::Skip, why);
         s.irq = irq.irq;
       };
       if (irq.role == IrqRole::Shared || irq.role == IrqRole::Legacy) {
@@ -413,7 +402,9 @@ class Planner {
         skip("smp_affinity " + read_error_reason(irq.smp_affinity));
       } else {
         const CpuSet& want = blocks[static_cast<unsigned>(q)];
-        Setting& s = add(SettingKind::IrqAffinity, &n, q, target, cur, mask(want), mask_action(irq.smp_affinity, want),
+        Value want_mask = mask(want);
+        const Action action = action_for(irq.smp_affinity, want_mask);
+        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action,
                          irq.name + " follows queue " + std::to_string(q) + "'s XPS block (CPUs " +
                              format_cpulist(want) + ")");
         s.irq = irq.irq;
@@ -422,22 +413,30 @@ class Planner {
   }
 
   void plan_sysctls() {
-    auto want = profile_sysctls(policy_.profile == Profile::Observe ? Profile::Balanced : policy_.profile);
-    for (const auto& [name, value] : policy_.sysctl_overrides) want[name] = {value, false};
-    if (rfs_wanted_) want["net.core.rps_sock_flow_entries"] = {policy_.rps_sock_flow_entries, false};
-    for (const auto& [name, w] : want) {
+    std::map<const SysctlRow*, ProfileValue> want;  // rows in catalogue order: sorted by name
+    const Profile profile = policy_.profile == Profile::Observe ? Profile::Balanced : policy_.profile;
+    for (const auto& r : kSysctls)
+      if (auto v = profile_value(r, profile)) want[&r] = *v;
+    for (const auto& [name, value] : policy_.sysctl_overrides)
+      if (const SysctlRow* r = find_sysctl_row(name)) want[r] = {value, false};
+    const SysctlRow* rfs = find_sysctl_row("rps_sock_flow_entries");
+    if (rfs_wanted_) want[rfs] = {policy_.rps_sock_flow_entries, false};
+    for (const auto& [r, w] : want) {
+      const std::string name = sysctl_full_name(*r);
       const Sysctl* s = facts_.find_sysctl(name);
-      const std::string rel = sysctl_path(name);
+      const auto add_sysctl = [&](std::string cur, long long value, Action action, std::string why) {
+        Setting& st = add(SettingKind::Sysctl, nullptr, -1, std::move(cur), Value::number(value), action, std::move(why));
+        st.sysctl = r;
+      };
       long long value = w.value;
       if (s == nullptr || !s->file.readable()) {
-        add(SettingKind::Sysctl, nullptr, -1, rel, "", std::to_string(value), Action::Skip,
-            name + " is not available on this kernel");
+        add_sysctl("", value, Action::Skip, name + " is not available on this kernel");
         continue;
       }
       const std::string& cur = *s->file.text;
       std::string why = policy_.sysctl_overrides.count(name) ? "set by configuration"
-                        : name == "net.core.rps_sock_flow_entries" ? "RFS flow table for RPS"
-                                                                    : std::string("profile ") + to_string(policy_.profile);
+                        : r == rfs                           ? "RFS flow table for RPS"
+                                                             : std::string("profile ") + to_string(policy_.profile);
       char* end = nullptr;
       const long long now = std::strtoll(cur.c_str(), &end, 10);
       if (w.at_least) {
@@ -445,12 +444,10 @@ class Planner {
         if (*end == '\0' && now > value) value = now;
       }
       if (!policy_.sysctls) {
-        add(SettingKind::Sysctl, nullptr, -1, rel, cur, std::to_string(value), Action::Skip,
-            "turned off by configuration (sysctls = off)");
+        add_sysctl(cur, value, Action::Skip, "turned off by configuration (sysctls = off)");
         continue;
       }
-      add(SettingKind::Sysctl, nullptr, -1, rel, cur, std::to_string(value),
-          cur == std::to_string(value) ? Action::Keep : Action::Write, why);
+      add_sysctl(cur, value, cur == std::to_string(value) ? Action::Keep : Action::Write, why);
     }
   }
 

@@ -4,18 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "catalogue.h"
 #include "cpuset.h"
 #include "facts.h"
 #include "policy.h"
 
 namespace gn {
-
-enum class SettingKind { Channels, RpsCpus, RpsFlowCnt, Xps, IrqAffinity, Sysctl };
-const char* to_string(SettingKind k);
-// XPS, RPS and IRQ affinity hold CPU masks.
-inline bool is_mask(SettingKind k) {
-  return k == SettingKind::Xps || k == SettingKind::RpsCpus || k == SettingKind::IrqAffinity;
-}
 
 enum class Action {
   Write,  // differs from the wanted value: apply writes it
@@ -24,15 +18,11 @@ enum class Action {
 };
 const char* to_string(Action a);
 
-struct Setting {
-  SettingKind kind = SettingKind::Sysctl;
-  std::string nic;     // "" for global sysctls
-  int queue = -1;      // queue index, or -1
-  unsigned irq = 0;    // for IrqAffinity
-  std::string target;  // relative kernel path ("sys/class/net/eth0/queues/tx-0/xps_cpus"),
-                       // or "ethtool:NIC:channels" for channels
+// One planned setting: its target (kind, NIC, queue, IRQ, sysctl: see catalogue.h), the value
+// it has now and the one it should have, typed until apply writes it.
+struct Setting : Target {
   std::string current;  // as read ("" when absent)
-  std::string desired;  // as it will be written ("" for Skip without a value)
+  Value desired;        // none for a Skip without a value
   Action action = Action::Skip;
   std::string reason;
 };

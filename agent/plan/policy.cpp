@@ -2,22 +2,6 @@
 
 namespace gn {
 
-const char* to_string(Profile p) {
-  switch (p) {
-    case Profile::Observe: return "observe";
-    case Profile::Balanced: return "balanced";
-    case Profile::Throughput: return "throughput";
-    case Profile::Latency: return "latency";
-  }
-  return "?";
-}
-
-std::optional<Profile> profile_from_string(std::string_view s) {
-  for (auto p : {Profile::Observe, Profile::Balanced, Profile::Throughput, Profile::Latency})
-    if (s == to_string(p)) return p;
-  return std::nullopt;
-}
-
 const char* to_string(RpsMode m) {
   switch (m) {
     case RpsMode::Auto: return "auto";
@@ -31,23 +15,6 @@ std::optional<RpsMode> rps_mode_from_string(std::string_view s) {
   for (auto m : {RpsMode::Auto, RpsMode::On, RpsMode::Off})
     if (s == to_string(m)) return m;
   return std::nullopt;
-}
-
-std::map<std::string, ProfileSysctl> profile_sysctls(Profile p) {
-  switch (p) {
-    case Profile::Observe:
-    case Profile::Balanced:
-      return {};
-    case Profile::Throughput:
-      // The source methodology's values for 0.5-2 Mpps.
-      return {{"net.core.netdev_max_backlog", {100000, true}},
-              {"net.core.netdev_budget", {50000, true}},
-              {"net.core.netdev_budget_usecs", {5000, true}},
-              {"net.core.dev_weight", {6000, true}}};
-    case Profile::Latency:
-      return {{"net.core.busy_poll", {50, false}}, {"net.core.busy_read", {50, false}}};
-  }
-  return {};
 }
 
 Result<void> validate_interface_name(const std::string& name) {

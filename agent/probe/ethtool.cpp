@@ -13,12 +13,9 @@
 #include <fstream>
 #include <sstream>
 
-namespace gn {
+#include "catalogue.h"
 
-std::string channels_setting_text(const Channels& c) {
-  if (c.combined_kind()) return "combined " + std::to_string(c.combined);
-  return "rx " + std::to_string(c.rx) + " tx " + std::to_string(c.tx);
-}
+namespace gn {
 
 namespace {
 // Returns the ioctl's errno (0 on success).
@@ -210,8 +207,11 @@ Result<void> resize_queues(const SysRoot& root, const std::string& nic, const ch
       if (!entry.is_regular_file()) continue;
       std::ifstream in(entry.path());
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const bool mask = text.find_first_not_of("0123456789abcdef,\n") == std::string::npos &&
-                        entry.path().filename() != "rps_flow_cnt";
+      // The catalogue says which files hold masks; every other file (tx_maxrate, ...) a number.
+      const std::string name = entry.path().filename().string();
+      const Place place = std::string(kind) == "tx" ? Place::TxQueue : Place::RxQueue;
+      bool mask = false;
+      for (const auto& k : kKinds) mask = mask || (k.place == place && name == k.file && is_mask(k.kind));
       if (mask) {
         for (char& ch : text)
           if (ch != ',' && ch != '\n') ch = '0';

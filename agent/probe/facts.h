@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "catalogue.h"
 #include "channels.h"
 #include "cpuset.h"
 #include "kernel_release.h"
@@ -12,9 +13,9 @@
 
 namespace gn {
 
-// One kernel file as read: its path (relative to the root) and text, or why it could not be read.
+// One kernel file as read: its text, or why it could not be read. (Its path is its target's:
+// catalogue.h.)
 struct SysFile {
-  std::string path;
   std::optional<std::string> text;  // trimmed; nullopt when absent or unreadable
   int error = 0;                    // errno of the failed read (ENOENT when absent)
   bool readable() const { return text.has_value(); }
@@ -29,16 +30,20 @@ struct CpuFacts {
   CpuSet usable() const { return online - (isolated | nohz_full); }
 };
 
-struct TxQueue {
+// A queue directory (queues/tx-N or rx-N) and the files in it that the plan needs: one per
+// catalogue kind of its place (RxQueue, TxQueue) that the profile plans.
+struct Queue {
   unsigned index = 0;
-  SysFile xps_cpus;
+  std::vector<std::pair<SettingKind, SysFile>> files;
+  // The file of that kind; nullptr when the probe did not read it.
+  const SysFile* file(SettingKind k) const {
+    for (const auto& [kind, f] : files)
+      if (kind == k) return &f;
+    return nullptr;
+  }
 };
-
-struct RxQueue {
-  unsigned index = 0;
-  SysFile rps_cpus;
-  SysFile rps_flow_cnt;
-};
+using TxQueue = Queue;
+using RxQueue = Queue;
 
 enum class IrqRole { Input, Output, Shared, Legacy };
 const char* to_string(IrqRole r);
@@ -49,7 +54,6 @@ struct QueueIrq {
   IrqRole role = IrqRole::Input;
   int queue = -1;    // for Input/Output
   SysFile smp_affinity;
-  SysFile effective_affinity;
 };
 
 enum class NicRole {
@@ -78,6 +82,7 @@ struct Nic {
 struct Sysctl {
   std::string name;  // "net.core.netdev_budget"
   SysFile file;
+  const SysctlRow* row = nullptr;
 };
 
 struct Facts {

@@ -9,23 +9,8 @@
 
 namespace gn {
 
-const std::vector<std::string>& known_sysctls() {
-  static const std::vector<std::string> names = {
-      "net.core.busy_poll",          "net.core.busy_read",          "net.core.dev_weight",
-      "net.core.netdev_budget",      "net.core.netdev_budget_usecs", "net.core.netdev_max_backlog",
-      "net.core.rps_sock_flow_entries"};
-  return names;
-}
-
-std::string sysctl_path(const std::string& name) {
-  std::string rel = paths::kProcSys + "/" + name;
-  std::replace(rel.begin() + static_cast<long>(paths::kProcSys.size()), rel.end(), '.', '/');
-  return rel;
-}
-
 SysFile read_sysfile(const SysRoot& root, const std::string& rel) {
   SysFile f;
-  f.path = rel;
   auto text = root.read(rel);
   if (text) f.text = std::string(trim(*text));
   else f.error = text.error().code;
@@ -128,30 +113,26 @@ std::string upper_kind(const SysRoot& root, const std::string& nic, const std::s
   return {};
 }
 
-Result<void> probe_queues(const SysRoot& root, Nic& n) {
+// The queue directories and, in each, the files of the catalogue's kinds that live there and
+// that the profile plans (nothing else is read).
+Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n) {
   const std::string qdir = paths::kNetClass + "/" + n.name + "/queues";
   auto entries = root.list(qdir);
   if (!entries) return entries.error();
   for (const auto& e : *entries) {
     const bool tx = e.name.rfind("tx-", 0) == 0, rx = e.name.rfind("rx-", 0) == 0;
     if ((!tx && !rx) || !is_number(e.name.substr(3))) continue;
-    const unsigned idx = static_cast<unsigned>(std::stoul(e.name.substr(3)));
-    const std::string q = qdir + "/" + e.name;
-    if (tx) {
-      TxQueue t;
-      t.index = idx;
-      t.xps_cpus = read_sysfile(root, q + "/xps_cpus");
-      n.tx.push_back(std::move(t));
-    } else {
-      RxQueue r;
-      r.index = idx;
-      r.rps_cpus = read_sysfile(root, q + "/rps_cpus");
-      r.rps_flow_cnt = read_sysfile(root, q + "/rps_flow_cnt");
-      n.rx.push_back(std::move(r));
-    }
+    Queue q;
+    q.index = static_cast<unsigned>(std::stoul(e.name.substr(3)));
+    const std::string dir = qdir + "/" + e.name + "/";
+    for (const auto& k : kKinds)
+      if (k.place == (tx ? Place::TxQueue : Place::RxQueue) && (k.profiles & opts.profiles))
+        q.files.emplace_back(k.kind, read_sysfile(root, dir + k.file));
+    (tx ? n.tx : n.rx).push_back(std::move(q));
   }
-  std::sort(n.tx.begin(), n.tx.end(), [](const TxQueue& a, const TxQueue& b) { return a.index < b.index; });
-  std::sort(n.rx.begin(), n.rx.end(), [](const RxQueue& a, const RxQueue& b) { return a.index < b.index; });
+  const auto by_index = [](const Queue& a, const Queue& b) { return a.index < b.index; };
+  std::sort(n.tx.begin(), n.tx.end(), by_index);
+  std::sort(n.rx.begin(), n.rx.end(), by_index);
   return {};
 }
 
@@ -173,8 +154,7 @@ void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n)
       }
       q.queue = v->queue;
       const std::string dir = paths::kIrqDir + "/" + std::to_string(l.irq);
-      q.smp_affinity = read_sysfile(root, dir + "/smp_affinity");
-      q.effective_affinity = read_sysfile(root, dir + "/effective_affinity");
+      q.smp_affinity = read_sysfile(root, dir + "/" + row(SettingKind::IrqAffinity).file);
       n.irqs.push_back(std::move(q));
     }
   }
@@ -250,7 +230,7 @@ Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOption
   auto ch = ethtool.channels(name);
   if (ch) n.channels = *ch;
   else n.channels_error = ch.error().text();
-  if (auto q = probe_queues(root, n); !q) return q.error();
+  if (auto q = probe_queues(root, opts, n); !q) return q.error();
   return n;
 }
 
@@ -350,7 +330,11 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
   f.behaviour = verdict.behaviour;
   f.behaviour_evidence = verdict.evidence;
 
-  for (const auto& name : known_sysctls()) f.sysctls.push_back({name, read_sysfile(root, sysctl_path(name))});
+  for (const auto& r : kSysctls) {
+    Target t;
+    t.sysctl = &r;
+    f.sysctls.push_back({sysctl_full_name(r), read_sysfile(root, t.path()), &r});
+  }
   f.irqbalance_running = irqbalance_running(root);
   if (auto text = root.read(paths::kSoftnetStat)) {
     auto s = parse_softnet_stat(*text);

@@ -15,12 +15,10 @@ namespace gn {
 struct ProbeOptions {
   // Drivers whose NICs are tuned; virtio_net unless told otherwise (--driver).
   std::set<std::string> drivers{"virtio_net"};
+  // The profiles being planned (profile_bit): queue files of kinds none of them plans are not
+  // read. All of them by default (capture, tests).
+  unsigned profiles = kTuningProfiles;
 };
-
-// Sysctls the profiles may touch, as "net.core.NAME".
-const std::vector<std::string>& known_sysctls();
-// "net.core.netdev_budget" → "proc/sys/net/core/netdev_budget".
-std::string sysctl_path(const std::string& name);
 
 Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts);
 

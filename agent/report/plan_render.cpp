@@ -34,8 +34,8 @@ nlohmann::json facts_summary_json(const Facts& f) {
 
 nlohmann::json setting_json(const Setting& s) {
   nlohmann::json j = {{"kind", to_string(s.kind)},      {"nic", s.nic},
-                      {"target", display_target(s.target)}, {"current", s.current},
-                      {"desired", s.desired},           {"action", to_string(s.action)},
+                      {"target", display_target(s.path())}, {"current", s.current},
+                      {"desired", s.desired.text()},    {"action", to_string(s.action)},
                       {"reason", s.reason}};
   if (s.queue >= 0) j["queue"] = s.queue;
   if (s.kind == SettingKind::IrqAffinity) j["irq"] = s.irq;
@@ -83,8 +83,8 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
   out << "\n";
   std::vector<SettingRow> rows;
   for (const auto& s : plan.settings)
-    rows.push_back({label ? label(s) : to_string(s.action), display_target(s.target), value_for_people(s, s.current),
-                    value_for_people(s, s.desired), s.reason});
+    rows.push_back({label ? label(s) : to_string(s.action), display_target(s.path()), value_for_people(s, s.current),
+                    s.desired.for_people(), s.reason});
   render_setting_rows(out, label ? "STATE" : "ACTION", rows);
   for (const auto& note : plan.notes) out << "note: " << note << "\n";
   if (label)

@@ -20,7 +20,7 @@ const char* setting_state(const Setting& s) {
 
 std::string drift_cause(const Status& st, const Setting& s) {
   if (s.action != Action::Write) return {};
-  if (!st.journal_targets.count(s.target)) return "not applied yet";
+  if (!st.journal_targets.count(s.path())) return "not applied yet";
   if (s.kind == SettingKind::Channels) return "channels changed since the last apply (ethtool -L, or the host)";
   // Only virtio_net rewrites XPS and IRQ affinity itself (on 4.19+, on every channel or CPU change).
   const Nic* nic = st.facts.find_nic(s.nic);
@@ -56,21 +56,6 @@ struct Paint {
     return on ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
   }
 };
-
-std::string setting_name(const Setting& s) {
-  switch (s.kind) {
-    case SettingKind::Channels: return "channels";
-    case SettingKind::Xps: return "tx-" + std::to_string(s.queue) + " xps";
-    case SettingKind::RpsCpus: return "rx-" + std::to_string(s.queue) + " rps";
-    case SettingKind::RpsFlowCnt: return "rx-" + std::to_string(s.queue) + " flows";
-    case SettingKind::IrqAffinity: return "irq " + std::to_string(s.irq) + (s.queue >= 0 ? " q" + std::to_string(s.queue) : "");
-    case SettingKind::Sysctl: {
-      const auto slash = s.target.rfind('/');
-      return "net.core." + s.target.substr(slash + 1);
-    }
-  }
-  return s.target;
-}
 
 }  // namespace
 
@@ -125,10 +110,10 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
     return std::string(st.action == Action::Skip ? "n/a" : setting_state(st));
   };
   for (const auto& st : s.plan.settings) {
-    name_w = std::max(name_w, setting_name(st).size());
+    name_w = std::max(name_w, st.label().size());
     label_w = std::max(label_w, label_of(st).size());
     current_w = std::max(current_w, value_for_people(st, st.current).size());
-    if (st.action == Action::Write) desired_w = std::max(desired_w, value_for_people(st, st.desired).size());
+    if (st.action == Action::Write) desired_w = std::max(desired_w, st.desired.for_people().size());
   }
   const auto pad = [](const std::string& cell, size_t width) {
     return cell + std::string(width + 2 - std::min(cell.size(), width), ' ');
@@ -136,9 +121,9 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
   const auto row = [&](const Setting& st) {
     const std::string label = label_of(st);
     const char* code = st.action == Action::Keep ? "32" : st.action == Action::Write ? "33" : "2";
-    std::string line = "  " + pad(setting_name(st), name_w) + paint(label, code) +
+    std::string line = "  " + pad(st.label(), name_w) + paint(label, code) +
                        std::string(label_w + 2 - label.size(), ' ') + pad(value_for_people(st, st.current), current_w);
-    if (st.action == Action::Write) line += "-> " + pad(value_for_people(st, st.desired), desired_w) + drift_cause(s, st);
+    if (st.action == Action::Write) line += "-> " + pad(st.desired.for_people(), desired_w) + drift_cause(s, st);
     else if (st.action == Action::Skip) line += st.reason;
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << "\n";

@@ -60,7 +60,7 @@ TEST(Schema, WhatTheAgentMakesFromEveryFixturePasses) {
   for (const auto& [name, fixture] : named_fixtures()) {
     Rig r(name);
     std::set<std::string> journal;
-    for (const auto& s : r.plan.settings) journal.insert(s.target);
+    for (const auto& s : r.plan.settings) journal.insert(s.path());
     const json status = status_json(Status{r.facts, r.policy, r.plan, std::nullopt, journal, std::nullopt});
     EXPECT_EQ(broken(validate_status(status)), "") << name;
     EXPECT_EQ(broken(validate_definition(plan_json(r.facts, r.policy, r.plan), "plan_output")), "") << name;

@@ -158,20 +158,25 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   s.action = Action::Write;
   s.kind = SettingKind::Xps;
   s.nic = "eth0";
-  s.target = "sys/class/net/eth0/queues/tx-0/xps_cpus";
+  s.queue = 0;
+  EXPECT_EQ(s.path(), "sys/class/net/eth0/queues/tx-0/xps_cpus");
   EXPECT_EQ(drift_cause(st, s), "not applied yet");
-  st.journal_targets.insert(s.target);
+  st.journal_targets.insert(s.path());
   EXPECT_NE(drift_cause(st, s).find("driver"), std::string::npos);
-  s.nic = "";  // not a virtio_net NIC: no driver to blame
+  s.nic = "eth9";  // not a virtio_net NIC: no driver to blame
+  st.journal_targets.insert(s.path());
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
   s.nic = "eth0";
   s.kind = SettingKind::Channels;
-  s.target = "ethtool:eth0:channels";
-  st.journal_targets.insert(s.target);
+  s.queue = -1;
+  EXPECT_EQ(s.path(), "ethtool:eth0:channels");
+  st.journal_targets.insert(s.path());
   EXPECT_NE(drift_cause(st, s).find("channels changed"), std::string::npos);
   s.kind = SettingKind::Sysctl;
-  s.target = "proc/sys/net/core/netdev_budget";
-  st.journal_targets.insert(s.target);
+  s.nic = "";
+  s.sysctl = find_sysctl_row("netdev_budget");
+  EXPECT_EQ(s.path(), "proc/sys/net/core/netdev_budget");
+  st.journal_targets.insert(s.path());
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
   s.action = Action::Keep;
   EXPECT_EQ(drift_cause(st, s), "");
@@ -181,8 +186,11 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   Status st81 = el81.status();
   s.action = Action::Write;
   s.kind = SettingKind::Xps;
-  s.target = "sys/class/net/eth0/queues/tx-0/xps_cpus";
-  st81.journal_targets.insert(s.target);
+  s.nic = "eth0";
+  s.queue = 0;
+  s.sysctl = nullptr;
+  EXPECT_EQ(s.path(), "sys/class/net/eth0/queues/tx-0/xps_cpus");
+  st81.journal_targets.insert(s.path());
   EXPECT_EQ(st81.facts.behaviour, DriverBehaviour::XpsOnlyWhenEqual);
   EXPECT_NE(drift_cause(st81, s).find("something else"), std::string::npos) << drift_cause(st81, s);
 }

@@ -1,0 +1,246 @@
+#include "catalogue.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "kernel_paths.h"
+
+namespace gn {
+
+const char* to_string(Profile p) {
+  switch (p) {
+    case Profile::Observe: return "observe";
+    case Profile::Balanced: return "balanced";
+    case Profile::Throughput: return "throughput";
+    case Profile::Latency: return "latency";
+  }
+  return "?";
+}
+
+std::optional<Profile> profile_from_string(std::string_view s) {
+  for (auto p : {Profile::Observe, Profile::Balanced, Profile::Throughput, Profile::Latency})
+    if (s == to_string(p)) return p;
+  return std::nullopt;
+}
+
+const char* to_string(SettingKind k) { return row(k).name; }
+
+std::string channels_setting_text(const Channels& c) {
+  if (c.combined_kind()) return "combined " + std::to_string(c.combined);
+  return "rx " + std::to_string(c.rx) + " tx " + std::to_string(c.tx);
+}
+
+std::optional<SettingKind> setting_kind_from_string(std::string_view s) {
+  for (const auto& r : kKinds)
+    if (s == r.name) return r.kind;
+  return std::nullopt;
+}
+
+namespace {
+constexpr std::string_view kNetCorePrefix = "net.core.";
+}  // namespace
+
+const SysctlRow* find_sysctl_row(std::string_view name) {
+  if (name.substr(0, kNetCorePrefix.size()) == kNetCorePrefix) name.remove_prefix(kNetCorePrefix.size());
+  for (const auto& r : kSysctls)
+    if (name == r.name) return &r;
+  return nullptr;
+}
+
+std::optional<ProfileValue> profile_value(const SysctlRow& r, Profile p) {
+  switch (p) {
+    case Profile::Observe:
+    case Profile::Balanced: return std::nullopt;
+    case Profile::Throughput: return r.throughput;
+    case Profile::Latency: return r.latency;
+  }
+  return std::nullopt;
+}
+
+std::string sysctl_full_name(const SysctlRow& r) { return std::string(kNetCorePrefix) + r.name; }
+
+std::string Target::path() const {
+  const KindRow& k = row(kind);
+  switch (k.place) {
+    case Place::Ethtool: return "ethtool:" + nic + ":channels";
+    case Place::RxQueue:
+      return paths::kNetClass + "/" + nic + "/queues/rx-" + std::to_string(queue) + "/" + k.file;
+    case Place::TxQueue:
+      return paths::kNetClass + "/" + nic + "/queues/tx-" + std::to_string(queue) + "/" + k.file;
+    case Place::Irq: return paths::kIrqDir + "/" + std::to_string(irq) + "/" + k.file;
+    case Place::Sysctl: return paths::kNetCoreSysctl + "/" + (sysctl ? sysctl->name : "");
+  }
+  return {};
+}
+
+Kept Target::kept() const {
+  const Kept k = row(kind).kept;
+  if (k != Kept::PerSysctl) return k;
+  return sysctl ? sysctl->kept : Kept::Same;
+}
+
+std::string Target::label() const {
+  const KindRow& k = row(kind);
+  switch (k.place) {
+    case Place::Ethtool: return k.label;
+    case Place::RxQueue: return "rx-" + std::to_string(queue) + " " + k.label;
+    case Place::TxQueue: return "tx-" + std::to_string(queue) + " " + k.label;
+    case Place::Irq: return std::string(k.label) + " " + std::to_string(irq) + (queue >= 0 ? " q" + std::to_string(queue) : "");
+    case Place::Sysctl: return sysctl ? sysctl_full_name(*sysctl) : "sysctl";
+  }
+  return k.name;
+}
+
+Value Value::mask(ValueType type, CpuSet set, unsigned bits) {
+  Value v;
+  v.type_ = type;
+  v.set_ = std::move(set);
+  v.bits_ = bits;
+  return v;
+}
+
+Value Value::number(long long n) {
+  Value v;
+  v.type_ = ValueType::Number;
+  v.number_ = n;
+  return v;
+}
+
+Value Value::channels(const Channels& c) {
+  Value v;
+  v.type_ = ValueType::Channels;
+  v.channels_ = c;
+  return v;
+}
+
+std::string Value::text() const {
+  if (!type_) return {};
+  switch (*type_) {
+    case ValueType::CpuMask:
+    case ValueType::QueueMask: return format_cpumask(set_, bits_);
+    case ValueType::Number: return std::to_string(number_);
+    case ValueType::Channels: return channels_setting_text(channels_);
+  }
+  return {};
+}
+
+std::string Value::for_people() const {
+  if (!type_) return "-";
+  switch (*type_) {
+    case ValueType::CpuMask:
+    case ValueType::QueueMask: return set_.empty() ? "none" : format_cpulist(set_);
+    case ValueType::Number:
+    case ValueType::Channels: return text();
+  }
+  return text();
+}
+
+namespace {
+
+bool parse_number(std::string_view s, long long& out) {
+  const std::string t(trim(s));
+  if (t.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  out = std::strtoll(t.c_str(), &end, 10);
+  return *end == '\0' && errno == 0;
+}
+
+// "combined 4", "rx 4 tx 4", "rx 0 tx 0 other 0 combined 4": key and count pairs.
+Result<Channels> parse_channels(std::string_view text, const Channels& limits) {
+  Channels c = limits;
+  const auto bad = [&] { return make_error("", "malformed channel counts '" + std::string(text) + "'"); };
+  std::string_view rest = trim(text);
+  bool any = false;
+  while (!rest.empty()) {
+    const auto sp = rest.find(' ');
+    if (sp == std::string_view::npos) return bad();
+    const std::string_view key = rest.substr(0, sp);
+    rest = trim(rest.substr(sp + 1));
+    const auto end = rest.find(' ');
+    long long n = -1;
+    if (!parse_number(rest.substr(0, end), n) || n < 0 || n > 65535) return bad();
+    rest = end == std::string_view::npos ? std::string_view() : trim(rest.substr(end + 1));
+    const auto count = static_cast<uint32_t>(n);
+    if (key == "rx") c.rx = count;
+    else if (key == "tx") c.tx = count;
+    else if (key == "other") c.other = count;
+    else if (key == "combined") c.combined = count;
+    else return bad();
+    any = true;
+  }
+  if (!any) return bad();
+  return c;
+}
+
+}  // namespace
+
+Result<Value> parse_value(ValueType type, std::string_view text, const Channels& limits) {
+  switch (type) {
+    case ValueType::CpuMask:
+    case ValueType::QueueMask: {
+      auto set = parse_cpumask(text);
+      if (!set) return set.error();
+      // The width the text has: what the kernel prints for this file.
+      const std::string_view t = trim(text);
+      unsigned groups = 1;
+      for (char c : t) groups += c == ',';
+      return Value::mask(type, std::move(*set), groups * 32);
+    }
+    case ValueType::Number: {
+      long long n = 0;
+      if (!parse_number(text, n)) return make_error("", "'" + std::string(trim(text)) + "' is not a number");
+      return Value::number(n);
+    }
+    case ValueType::Channels: {
+      auto c = parse_channels(text, limits);
+      if (!c) return c.error();
+      return Value::channels(*c);
+    }
+  }
+  return make_error("", "unknown value type");
+}
+
+bool holds(std::string_view text, const Value& want) {
+  if (want.empty()) return false;
+  switch (*want.type()) {
+    case ValueType::CpuMask:
+    case ValueType::QueueMask: {
+      auto set = parse_cpumask(text);
+      return set && *set == want.cpus();
+    }
+    case ValueType::Number: {
+      long long n = 0;
+      return parse_number(text, n) && n == want.num();
+    }
+    case ValueType::Channels: {
+      auto c = parse_channels(text, want.counts());
+      return c && *c == want.counts();
+    }
+  }
+  return false;
+}
+
+bool kernel_kept(Kept kept, std::string_view readback, const Value& written, const CpuSet& online) {
+  if (holds(readback, written)) return true;
+  switch (kept) {
+    case Kept::Same:
+    case Kept::PerSysctl: return false;
+    case Kept::OnlineCpus: {
+      // Without the online CPUs at hand (revert), any subset of what was written.
+      auto set = parse_cpumask(readback);
+      if (!set) return false;
+      return online.empty() ? (*set - written.cpus()).empty() : *set == (written.cpus() & online);
+    }
+    case Kept::PowerOfTwo: {
+      long long got = 0;
+      if (!parse_number(readback, got) || written.num() <= 0) return false;
+      long long p = 1;
+      while (p < written.num()) p <<= 1;
+      return got == p;
+    }
+  }
+  return false;
+}
+
+}  // namespace gn

@@ -1,0 +1,115 @@
+// The catalogue: every kind's row, names, paths and labels; every value type's one text form
+// and its parser; what the kernel keeps after a write.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "catalogue.h"
+
+namespace gn {
+namespace {
+
+TEST(Catalogue, EveryKindHasItsOwnNameLabelAndRank) {
+  std::set<std::string> names, labels;
+  for (const auto& r : kKinds) {
+    EXPECT_TRUE(names.insert(r.name).second) << r.name;
+    EXPECT_EQ(setting_kind_from_string(r.name), r.kind);
+    if (*r.label != '\0') EXPECT_TRUE(labels.insert(r.label).second) << r.label;
+    const bool in_a_directory = r.place == Place::RxQueue || r.place == Place::TxQueue || r.place == Place::Irq;
+    EXPECT_EQ(in_a_directory, *r.file != '\0') << r.name << ": files live in queue and IRQ directories";
+  }
+  EXPECT_LT(row(SettingKind::Channels).revert_rank, row(SettingKind::Xps).revert_rank)
+      << "channels are restored before the queues they make";
+  EXPECT_LT(row(SettingKind::IrqAffinity).revert_rank, row(SettingKind::Sysctl).revert_rank);
+  EXPECT_FALSE(setting_kind_from_string("tx_maxrate").has_value());
+}
+
+TEST(Catalogue, OnePathPerTarget) {
+  Target t{SettingKind::Xps, "eth0", 3, 0, nullptr};
+  EXPECT_EQ(t.path(), "sys/class/net/eth0/queues/tx-3/xps_cpus");
+  EXPECT_EQ(t.label(), "tx-3 xps");
+  t.kind = SettingKind::RpsFlowCnt;
+  EXPECT_EQ(t.path(), "sys/class/net/eth0/queues/rx-3/rps_flow_cnt");
+  EXPECT_EQ(t.label(), "rx-3 flows");
+  t.kind = SettingKind::IrqAffinity;
+  t.irq = 27;
+  EXPECT_EQ(t.path(), "proc/irq/27/smp_affinity");
+  EXPECT_EQ(t.label(), "irq 27 q3");
+  t.kind = SettingKind::Channels;
+  EXPECT_EQ(t.path(), "ethtool:eth0:channels");
+  const Target sysctl{SettingKind::Sysctl, "", -1, 0, find_sysctl_row("net.core.netdev_budget")};
+  EXPECT_EQ(sysctl.path(), "proc/sys/net/core/netdev_budget");
+  EXPECT_EQ(sysctl.label(), "net.core.netdev_budget");
+}
+
+TEST(Catalogue, SysctlRowsCarryOptionLimitsAndProfileValues) {
+  const SysctlRow* budget = find_sysctl_row("netdev_budget");
+  ASSERT_NE(budget, nullptr);
+  EXPECT_EQ(find_sysctl_row("net.core.netdev_budget"), budget);
+  EXPECT_EQ(find_sysctl_row("netdev_budge"), nullptr);
+  EXPECT_STREQ(budget->option, "netdev-budget");
+  ASSERT_TRUE(profile_value(*budget, Profile::Throughput).has_value());
+  EXPECT_EQ(profile_value(*budget, Profile::Throughput)->value, 50000);
+  EXPECT_TRUE(profile_value(*budget, Profile::Throughput)->at_least);
+  EXPECT_FALSE(profile_value(*budget, Profile::Balanced).has_value());
+  EXPECT_EQ(profile_value(*find_sysctl_row("busy_poll"), Profile::Latency)->value, 50);
+  EXPECT_EQ(find_sysctl_row("rps_sock_flow_entries")->kept, Kept::PowerOfTwo);
+  for (const auto& r : kSysctls) EXPECT_LE(r.min, r.max) << r.name;
+}
+
+TEST(Values, OneTextFormEachAndItParsesBack) {
+  const Value mask = Value::mask(ValueType::CpuMask, CpuSet::of({0, 33}), 36);
+  EXPECT_EQ(mask.text(), "2,00000001");
+  EXPECT_EQ(mask.for_people(), "0,33");
+  auto back = parse_value(ValueType::CpuMask, "2,00000001\n");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->cpus(), mask.cpus());
+
+  EXPECT_EQ(Value::number(8192).text(), "8192");
+  EXPECT_FALSE(parse_value(ValueType::Number, "81x").ok());
+
+  Channels limits;
+  limits.max_combined = 8;
+  limits.combined = 2;
+  Channels want = limits;
+  want.combined = 8;
+  EXPECT_EQ(Value::channels(want).text(), "combined 8");
+  auto ch = parse_value(ValueType::Channels, "combined 8", limits);
+  ASSERT_TRUE(ch.ok());
+  EXPECT_EQ(ch->counts(), want);
+  // Journals written before the one text form held all four counts: they still parse.
+  auto old = parse_value(ValueType::Channels, "rx 0 tx 0 other 0 combined 8", limits);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->counts(), want);
+  for (const char* bad : {"", "combined", "combined x", "queues 4", "combined 70000", "combined -1"})
+    EXPECT_FALSE(parse_value(ValueType::Channels, bad, limits).ok()) << "'" << bad << "'";
+
+  EXPECT_TRUE(Value().empty());
+  EXPECT_EQ(Value().text(), "");
+  EXPECT_EQ(Value().for_people(), "-");
+}
+
+TEST(Values, HoldsComparesAsTheType) {
+  EXPECT_TRUE(holds("00000000,0000000f", Value::mask(ValueType::CpuMask, CpuSet::range(0, 3), 64)));
+  EXPECT_TRUE(holds("f", Value::mask(ValueType::CpuMask, CpuSet::range(0, 3), 64)));
+  EXPECT_FALSE(holds("e", Value::mask(ValueType::CpuMask, CpuSet::range(0, 3), 64)));
+  EXPECT_TRUE(holds("0064\n", Value::number(64)));
+  EXPECT_FALSE(holds("", Value::number(0)));
+  EXPECT_FALSE(holds("1", Value()));
+}
+
+TEST(Values, WhatTheKernelKeeps) {
+  const CpuSet online = CpuSet::range(0, 2);
+  const Value four = Value::mask(ValueType::CpuMask, CpuSet::range(0, 3), 4);
+  EXPECT_TRUE(kernel_kept(Kept::OnlineCpus, "7", four, online)) << "offline CPU 3 dropped";
+  EXPECT_FALSE(kernel_kept(Kept::OnlineCpus, "3", four, online));
+  EXPECT_FALSE(kernel_kept(Kept::Same, "7", four, online));
+  EXPECT_TRUE(kernel_kept(Kept::OnlineCpus, "3", four, CpuSet{})) << "online unknown: any subset";
+  EXPECT_FALSE(kernel_kept(Kept::OnlineCpus, "10", four, CpuSet{}));
+  EXPECT_TRUE(kernel_kept(Kept::PowerOfTwo, "4096", Value::number(3000), online));
+  EXPECT_FALSE(kernel_kept(Kept::PowerOfTwo, "3000", Value::number(4000), online));
+  EXPECT_FALSE(kernel_kept(Kept::Same, "4096", Value::number(3000), online));
+}
+
+}  // namespace
+}  // namespace gn

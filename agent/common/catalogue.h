@@ -18,8 +18,8 @@
 namespace gn {
 
 // What a setting changes. The order is the order of kKinds.
-enum class SettingKind { Channels, RpsCpus, RpsFlowCnt, Xps, IrqAffinity, Sysctl };
-inline constexpr size_t kKindCount = 6;
+enum class SettingKind { Channels, RpsCpus, RpsFlowCnt, Xps, XpsRxqs, IrqAffinity, Sysctl };
+inline constexpr size_t kKindCount = 7;
 
 enum class Profile { Observe, Balanced, Throughput, Latency };
 const char* to_string(Profile p);
@@ -77,6 +77,9 @@ inline constexpr KindRow kKinds[] = {
      Kept::PowerOfTwo, true, 1, kTuningProfiles},
     {SettingKind::Xps, "xps_cpus", "xps", ValueType::CpuMask, Place::TxQueue, "xps_cpus", Kept::OnlineCpus, true, 2,
      kTuningProfiles},
+    // The tx queue follows its rx queue (4.18+ and backports): latency keeps a flow on one queue pair.
+    {SettingKind::XpsRxqs, "xps_rxqs", "rxqs", ValueType::QueueMask, Place::TxQueue, "xps_rxqs", Kept::Same, true,
+     2, profile_bit(Profile::Latency)},
     {SettingKind::IrqAffinity, "irq_affinity", "irq", ValueType::CpuMask, Place::Irq, "smp_affinity", Kept::OnlineCpus,
      true, 3, kTuningProfiles},
     {SettingKind::Sysctl, "sysctl", "", ValueType::Number, Place::Sysctl, "", Kept::PerSysctl, false, 4, 0},

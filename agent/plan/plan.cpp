@@ -255,6 +255,7 @@ class Planner {
     const auto blocks = stripe_cpus(facts_.cpus, usable_, ntx);
     plan_rps(n, nrx, blocks);
     plan_xps(n, ntx, blocks);
+    plan_xps_rxqs(n, ntx, nrx);
     plan_irqs(n, ntx, blocks);
   }
 
@@ -376,6 +377,42 @@ class Planner {
         Value want = mask(blocks[q]);
         const Action action = action_for(file, want);
         add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action, why);
+      }
+    }
+  }
+
+  // xps_rxqs (latency): tx queue q serves the flows received on rx queue q, so replies leave by
+  // the queue pair their flow arrived on. Only where the kernel has the file (4.18+, backports).
+  void plan_xps_rxqs(const Nic& n, unsigned ntx, unsigned nrx) {
+    if (!(row(SettingKind::XpsRxqs).profiles & profile_bit(policy_.profile))) return;
+    bool present = false;
+    for (const auto& t : n.tx)
+      if (const SysFile* f = t.file(SettingKind::XpsRxqs)) present = present || f->error != ENOENT;
+    if (!present) return;
+    // The kernel prints the mask over every rx queue the device may have.
+    const unsigned width = n.channels ? std::max(n.channels->max_combined + n.channels->max_rx, nrx) : nrx;
+    for (unsigned q = 0; q < ntx; ++q) {
+      const TxQueue* t = tx_queue(n, q);
+      const SysFile& file = queue_file(t, SettingKind::XpsRxqs);
+      const std::string cur = file.text.value_or("");
+      const auto skip = [&](const std::string& why) {
+        add(SettingKind::XpsRxqs, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
+      };
+      if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue) {
+        skip("not applicable: the driver picks the tx queue itself");
+      } else if (!policy_.xps) {
+        skip("turned off by configuration (xps = off)");
+      } else if (ntx == 1) {
+        skip("one tx queue: every flow uses it");
+      } else if (q >= nrx) {
+        skip("no rx queue " + std::to_string(q) + " to follow");
+      } else if (t && !file.readable()) {
+        skip("xps_rxqs " + read_error_reason(file));
+      } else {
+        Value want = Value::mask(ValueType::QueueMask, CpuSet::of({q}), width);
+        const Action action = action_for(file, want);
+        add(SettingKind::XpsRxqs, &n, static_cast<int>(q), cur, std::move(want), action,
+            "rx queue " + std::to_string(q) + ": replies leave by the queue pair their flow came in on");
       }
     }
   }

@@ -215,6 +215,24 @@ TEST(Apply, AKernelManagedIrqIsNotApplicableNotAnError) {
   EXPECT_EQ(managed, 8u);
 }
 
+TEST(Apply, LatencyWritesXpsRxqsAndRevertRestoresIt) {
+  Policy latency;
+  latency.profile = Profile::Latency;
+  Rig rig("linux6.1-striped", latency);
+  const auto before = dump(rig.dir.path());
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->errors.empty()) << r->errors[0].error;
+  for (unsigned q = 0; q < 4; ++q)
+    EXPECT_EQ(read_text(rig.dir / ("sys/class/net/eth0/queues/tx-" + std::to_string(q) + "/xps_rxqs")),
+              std::string(1, "1248"[q]) + "\n");
+  unsigned journalled = 0;
+  for (const auto& e : rig.journal->entries()) journalled += e.kind == SettingKind::XpsRxqs;
+  EXPECT_EQ(journalled, 4u);
+  ASSERT_TRUE(rig.revert().ok());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+}
+
 TEST(Apply, OfflineCpusAndRevert) {
   Rig rig("offline-cpus");
   const auto before = dump(rig.dir.path());

@@ -437,6 +437,31 @@ TEST(Plan, ChannelCapAndSysctlOverrides) {
 namespace gn::test {
 namespace {
 
+// Latency makes each tx queue follow its rx queue (xps_rxqs) where the kernel has the file;
+// other profiles leave xps_rxqs alone, and so does a kernel without it.
+TEST(PlanXpsRxqs, LatencyPairsEachTxQueueWithItsRxQueue) {
+  Policy latency;
+  latency.profile = Profile::Latency;
+  const Planned p = plan_fixture("rhel8.0-9vcpu-4-queues", latency);
+  EXPECT_TRUE(of_kind(p.plan, SettingKind::XpsRxqs).empty()) << "4.18.0-80 has no xps_rxqs";
+  const Planned l = plan_fixture("linux6.1-striped", latency);
+  const auto rxqs = of_kind(l.plan, SettingKind::XpsRxqs);
+  ASSERT_EQ(rxqs.size(), 4u);
+  for (unsigned q = 0; q < 4; ++q) {
+    EXPECT_EQ(rxqs[q]->queue, static_cast<int>(q));
+    EXPECT_EQ(rxqs[q]->action, Action::Write) << rxqs[q]->reason;
+    EXPECT_EQ(rxqs[q]->desired.cpus(), CpuSet::of({q}));
+    EXPECT_EQ(rxqs[q]->desired.text(), std::string(1, "1248"[q]));
+    EXPECT_EQ(rxqs[q]->path(), "sys/class/net/eth0/queues/tx-" + std::to_string(q) + "/xps_rxqs");
+  }
+  const Planned throughput = plan_fixture("linux6.1-striped");
+  EXPECT_TRUE(of_kind(throughput.plan, SettingKind::XpsRxqs).empty()) << "throughput";
+  latency.xps = false;
+  const Planned off = plan_fixture("linux6.1-striped", latency);
+  EXPECT_EQ(of_kind(off.plan, SettingKind::XpsRxqs).size(), 4u);
+  for (const Setting* s : of_kind(off.plan, SettingKind::XpsRxqs)) EXPECT_EQ(s->action, Action::Skip);
+}
+
 // Every enum's string table round-trips, and unknown text is refused.
 TEST(Tables, EnumsRoundTrip) {
   for (auto p : {Profile::Observe, Profile::Balanced, Profile::Throughput, Profile::Latency})

@@ -14,7 +14,9 @@ TEST(Catalogue, EveryKindHasItsOwnNameLabelAndRank) {
   for (const auto& r : kKinds) {
     EXPECT_TRUE(names.insert(r.name).second) << r.name;
     EXPECT_EQ(setting_kind_from_string(r.name), r.kind);
-    if (*r.label != '\0') EXPECT_TRUE(labels.insert(r.label).second) << r.label;
+    if (*r.label != '\0') {
+      EXPECT_TRUE(labels.insert(r.label).second) << r.label;
+    }
     const bool in_a_directory = r.place == Place::RxQueue || r.place == Place::TxQueue || r.place == Place::Irq;
     EXPECT_EQ(in_a_directory, *r.file != '\0') << r.name << ": files live in queue and IRQ directories";
   }

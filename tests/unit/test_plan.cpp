@@ -308,7 +308,7 @@ TEST(Plan, XpsReasonSaysWhyItIsSkipped) {
   f.write(dir.path());
   const Facts facts = probe_snapshot(dir.path());
   ASSERT_NE(facts.find_nic("eth0"), nullptr);
-  ASSERT_TRUE(facts.find_nic("eth0")->tx.at(0).xps_cpus.readable()) << "the file works on this device";
+  ASSERT_TRUE(facts.find_nic("eth0")->tx.at(0).file(SettingKind::Xps)->readable()) << "the file works on this device";
   const Plan plan = make_plan(facts, Policy{});
   const auto xps = of_kind(plan, SettingKind::Xps, "eth0");
   ASSERT_EQ(xps.size(), 1u);
@@ -318,7 +318,7 @@ TEST(Plan, XpsReasonSaysWhyItIsSkipped) {
 
   // One tx queue in all on 6.1: the file answers ENOENT, and the reason says the kernel refuses it.
   const Planned single = plan_fixture("single-queue");
-  ASSERT_FALSE(single.facts.find_nic("eth0")->tx.at(0).xps_cpus.readable());
+  ASSERT_FALSE(single.facts.find_nic("eth0")->tx.at(0).file(SettingKind::Xps)->readable());
   const auto sx = of_kind(single.plan, SettingKind::Xps, "eth0");
   ASSERT_EQ(sx.size(), 1u);
   EXPECT_NE(sx[0]->reason.find("refuses xps_cpus"), std::string::npos) << sx[0]->reason;
@@ -330,7 +330,7 @@ TEST(Plan, XpsReasonSaysWhyItIsSkipped) {
   TempDir old_dir;
   old.write(old_dir.path());
   const Facts old_facts = probe_snapshot(old_dir.path());
-  ASSERT_TRUE(old_facts.find_nic("eth0")->tx.at(0).xps_cpus.readable());
+  ASSERT_TRUE(old_facts.find_nic("eth0")->tx.at(0).file(SettingKind::Xps)->readable());
   const Plan old_plan = make_plan(old_facts, Policy{});
   const auto ox = of_kind(old_plan, SettingKind::Xps, "eth0");
   ASSERT_EQ(ox.size(), 1u);

@@ -48,7 +48,13 @@ gn::Facts wide_facts() {
   }
   for (const char* s : {"net.core.netdev_budget", "net.core.netdev_max_backlog", "net.core.dev_weight",
                         "net.core.netdev_budget_usecs", "net.core.rps_sock_flow_entries"})
-    f.sysctls.push_back({s, {"0", 0}, gn::find_sysctl_row(s)});
+  {
+    gn::Sysctl sc;
+    sc.name = s;
+    sc.file.text = "0";
+    sc.row = gn::find_sysctl_row(s);
+    f.sysctls.push_back(std::move(sc));
+  }
   return f;
 }
 

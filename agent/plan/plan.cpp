@@ -458,7 +458,9 @@ class Planner {
       if (const SysctlRow* r = find_sysctl_row(name)) want[r] = {value, false};
     const SysctlRow* rfs = find_sysctl_row("rps_sock_flow_entries");
     if (rfs_wanted_) want[rfs] = {policy_.rps_sock_flow_entries, false};
-    for (const auto& [r, w] : want) {
+    for (const auto& entry : want) {
+      const SysctlRow* r = entry.first;  // a plain variable: C++17 lambdas cannot capture a binding
+      const ProfileValue& w = entry.second;
       const std::string name = sysctl_full_name(*r);
       const Sysctl* s = facts_.find_sysctl(name);
       const auto add_sysctl = [&](std::string cur, long long value, Action action, std::string why) {

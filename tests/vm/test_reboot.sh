@@ -46,7 +46,7 @@ check "boot A: apply tuned eth0 to combined 4" [ "$(channels "$a_tuned" eth0)" =
 j=$(journal)
 check "boot A: the journal carries boot A's id" jq_true --arg b "$BOOT_A" '.format == 2 and .boot_id == $b' <<<"$j"
 check "boot A: eth0's original channels are combined 1 ($(eth0_channels_original "$j"))" \
-  [ "$(eth0_channels_original "$j")" = "rx 0 tx 0 other 0 combined 1" ]
+  [ "$(eth0_channels_original "$j")" = "combined 1" ]
 vm_stop  # power off, tuned, the journal full of boot A's values
 
 boot B 4 4

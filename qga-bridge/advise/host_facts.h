@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "catalogue.h"
 #include "host_nic.h"
 #include "result.h"
 #include "sysroot.h"
@@ -59,6 +60,23 @@ struct NapiBudget {
 };
 inline constexpr NapiBudget kNapiBudgets[] = {
     {"netdev_max_backlog", 100000}, {"netdev_budget", 50000}, {"netdev_budget_usecs", 5000}, {"dev_weight", 6000}};
+namespace detail {
+constexpr bool same_name(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+// Each budget is a sysctl of the catalogue whose throughput floor is this value.
+constexpr bool budgets_are_the_catalogues() {
+  for (const auto& b : kNapiBudgets) {
+    bool found = false;
+    for (const auto& r : kSysctls)
+      if (same_name(r.name, b.name)) found = r.throughput && r.throughput->at_least && r.throughput->value == b.value;
+    if (!found) return false;
+  }
+  return true;
+}
+}  // namespace detail
+static_assert(detail::budgets_are_the_catalogues(), "kNapiBudgets: the throughput floors of catalogue.h's kSysctls");
 inline constexpr const char* kBridgeNf[] = {"bridge-nf-call-iptables", "bridge-nf-call-ip6tables",
                                            "bridge-nf-call-arptables"};
 

@@ -117,7 +117,7 @@ Result<std::string> SysRoot::resolve(const std::string& rel) const {
   return join_path(done);
 }
 
-Result<std::string> SysRoot::read(const std::string& rel) const {
+Result<void> SysRoot::read_chunks(const std::string& rel, const EachChunk& chunk) const {
   auto resolved = resolve_recorded(rel);
   if (!resolved) return resolved.error();
   if (!unreadable_.empty()) {
@@ -135,7 +135,7 @@ Result<std::string> SysRoot::read(const std::string& rel) const {
     if (recorder_ != nullptr) recorder_->unreadable(*resolved, err);
     return sys_error(rel, "opening", err);
   }
-  std::string out;
+  std::string recorded;  // only for a capture
   char buf[65536];
   const bool sysfs = resolved->rfind(paths::kSys + "/", 0) == 0;
   while (true) {
@@ -147,12 +147,47 @@ Result<std::string> SysRoot::read(const std::string& rel) const {
       return sys_error(rel, "reading", err);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    const std::string_view bytes(buf, static_cast<size_t>(n));
+    if (recorder_ != nullptr) recorded.append(bytes);
+    if (auto r = chunk(bytes); !r) return r.error();
     // A sysfs attribute (at most a page) comes whole in one read: no need to ask again.
     if (sysfs && static_cast<size_t>(n) < sizeof buf) break;
   }
-  if (recorder_ != nullptr) recorder_->file(*resolved, out);
+  if (recorder_ != nullptr) recorder_->file(*resolved, recorded);
+  return {};
+}
+
+Result<std::string> SysRoot::read(const std::string& rel) const {
+  std::string out;
+  auto r = read_chunks(rel, [&](std::string_view bytes) -> Result<void> {
+    out.append(bytes);
+    return {};
+  });
+  if (!r) return r.error();
   return out;
+}
+
+Result<void> SysRoot::read_lines(const std::string& rel, const EachLine& each) const {
+  std::string carry;  // the start of a line that the next read() ends
+  auto r = read_chunks(rel, [&](std::string_view bytes) -> Result<void> {
+    for (size_t nl = bytes.find('\n'); nl != std::string_view::npos; nl = bytes.find('\n')) {
+      Result<void> line;
+      if (carry.empty()) {
+        line = each(bytes.substr(0, nl));
+      } else {
+        carry.append(bytes.substr(0, nl));
+        line = each(carry);
+        carry.clear();
+      }
+      if (!line) return line;
+      bytes.remove_prefix(nl + 1);
+    }
+    carry.append(bytes);
+    return {};
+  });
+  if (!r) return r;
+  if (!carry.empty()) return each(carry);
+  return {};
 }
 
 Result<std::vector<DirEntry>> SysRoot::list(const std::string& rel) const {

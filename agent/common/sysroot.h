@@ -44,6 +44,11 @@ class SysRoot {
   std::string host_path(const std::string& rel) const;
 
   Result<std::string> read(const std::string& rel) const;
+  // Reads a file a line at a time (each without its '\n'), never holding all of it: for files
+  // too large to hold (/proc/interrupts of a wide guest). Stops at the first error `each`
+  // returns and returns that error; errors of the file itself name it.
+  using EachLine = std::function<Result<void>(std::string_view line)>;
+  Result<void> read_lines(const std::string& rel, const EachLine& each) const;
   // Entries sorted by name; "." and ".." left out.
   Result<std::vector<DirEntry>> list(const std::string& rel) const;
   Result<std::string> readlink(const std::string& rel) const;
@@ -68,6 +73,9 @@ class SysRoot {
 
  private:
   Result<std::string> resolve_recorded(const std::string& rel) const;
+  // Hands the file's bytes to `chunk` as they are read (one read() each); records the file.
+  using EachChunk = std::function<Result<void>(std::string_view bytes)>;
+  Result<void> read_chunks(const std::string& rel, const EachChunk& chunk) const;
   Error sys_error(const std::string& rel, const std::string& what, int err) const;
 
   std::string root_;

@@ -18,6 +18,20 @@ struct IrqLine {
 // Numbered IRQ lines only (NMI, LOC, ... are left out). Works for 3.10 to 6.x layouts.
 Result<std::vector<IrqLine>> parse_interrupts(std::string_view text);
 
+// The same parser one line at a time, for a file too large to hold: /proc/interrupts of a
+// 1024-CPU guest has a column per CPU on each of its thousands of lines (tens of MB).
+class InterruptsLines {
+ public:
+  // The next line (without its '\n'): the IRQ line when it is a numbered one, nullopt for the
+  // header, a blank line or a named one (NMI, LOC, ...); an error names the line.
+  Result<std::optional<IrqLine>> next(std::string_view line);
+  // After the last line: an error when there was none.
+  Result<void> finish() const;
+
+ private:
+  unsigned line_no_ = 0;
+};
+
 enum class VirtioIrqKind {
   Input,       // virtioN-input.Q: receive queue Q
   Output,      // virtioN-output.Q: transmit queue Q

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 
 #include "interrupts.h"
 #include "softnet.h"
@@ -134,6 +135,13 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n)
   std::sort(n.tx.begin(), n.tx.end(), by_index);
   std::sort(n.rx.begin(), n.rx.end(), by_index);
   return {};
+}
+
+// The IRQ action names attach_irqs takes: a virtio device's queue, shared or legacy vector.
+bool is_queue_irq_name(const std::string& name) {
+  const auto v = parse_virtio_irq_name(name);
+  return v && (v->kind == VirtioIrqKind::Input || v->kind == VirtioIrqKind::Output ||
+               v->kind == VirtioIrqKind::Shared || v->kind == VirtioIrqKind::Legacy);
 }
 
 void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n) {
@@ -303,11 +311,30 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
   if (!cpus) return cpus.error();
   f.cpus = std::move(*cpus);
 
+  // Line by line (a column per CPU: tens of MB on a wide guest), keeping only the lines of
+  // virtio queue IRQs and of those lines only the virtio names: all that attach_irqs uses.
   std::vector<IrqLine> irq_lines;
-  if (auto text = root.read(paths::kInterrupts)) {
-    auto lines = parse_interrupts(*text);
-    if (!lines) return make_error(root.display(paths::kInterrupts), lines.error().message);
-    irq_lines = std::move(*lines);
+  {
+    InterruptsLines parser;
+    std::optional<Error> bad;  // the text, not the file, is wrong
+    auto read = root.read_lines(paths::kInterrupts, [&](std::string_view text) -> Result<void> {
+      auto line = parser.next(text);
+      if (!line) {
+        bad = line.error();
+        return line.error();
+      }
+      if (!*line) return {};
+      IrqLine keep;
+      keep.irq = (*line)->irq;
+      for (auto& name : (*line)->names)
+        if (is_queue_irq_name(name)) keep.names.push_back(std::move(name));
+      if (!keep.names.empty()) irq_lines.push_back(std::move(keep));
+      return {};
+    });
+    if (read && !parser.finish()) bad = parser.finish().error();
+    if (!read && !bad) irq_lines.clear();
+    // An unreadable /proc/interrupts leaves the IRQs unknown, as before; malformed text is an error.
+    if (bad) return make_error(root.display(paths::kInterrupts), bad->message);
   }
 
   auto entries = root.list(paths::kNetClass);

@@ -4,6 +4,8 @@
 #include "interrupts.h"
 #include "kernel_release.h"
 #include "softnet.h"
+#include "sysroot.h"
+#include "tempdir.h"
 
 namespace {
 
@@ -104,6 +106,54 @@ TEST(Interrupts, IrqNumberOutOfRangeIsAnError) {
   auto l = gn::parse_interrupts("  CPU0\n99999999999:  5  PCI-MSI  virtio0-input.0\n");
   ASSERT_FALSE(l.ok());
   EXPECT_NE(l.error().message.find("out of range"), std::string::npos) << l.error().message;
+}
+
+TEST(Interrupts, ReadLineByLineAsFromTheWholeText) {
+  // Lines longer than one read() (a 1024-CPU guest's are about 11 KB; these about 100 KB), the
+  // last one without its newline: the line reader hands over the same lines as the text parser.
+  std::string text = "   " ;
+  for (int c = 0; c < 9000; ++c) text += " CPU" + std::to_string(c);
+  text += "\n";
+  for (int irq = 24; irq < 30; ++irq) {
+    text += std::to_string(irq) + ":";
+    for (int c = 0; c < 9000; ++c) text += "          " + std::to_string(c % 7);
+    text += " PCI-MSI 0-edge virtio0-input." + std::to_string(irq - 24);
+    if (irq < 29) text += "\n";
+  }
+  gn::test::TempDir d;
+  gn::test::write_text(d / "proc/interrupts", text);
+  const gn::SysRoot root(d.path());
+  gn::InterruptsLines parser;
+  std::vector<gn::IrqLine> got;
+  auto r = root.read_lines("proc/interrupts", [&](std::string_view line) -> gn::Result<void> {
+    auto l = parser.next(line);
+    if (!l) return l.error();
+    if (*l) got.push_back(std::move(**l));
+    return {};
+  });
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  ASSERT_TRUE(parser.finish().ok());
+  auto whole = gn::parse_interrupts(text);
+  ASSERT_TRUE(whole.ok());
+  ASSERT_EQ(got.size(), 6u);
+  ASSERT_EQ(got.size(), whole->size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].irq, (*whole)[i].irq);
+    EXPECT_EQ(got[i].names, (*whole)[i].names);
+  }
+  EXPECT_EQ(got.back().names.back(), "virtio0-input.5");
+  // The callback's error stops the reading and comes back as is; a missing file names itself.
+  int calls = 0;
+  auto stop = root.read_lines("proc/interrupts", [&](std::string_view) -> gn::Result<void> {
+    ++calls;
+    return gn::make_error("x", "stop here");
+  });
+  ASSERT_FALSE(stop.ok());
+  EXPECT_EQ(stop.error().message, "stop here");
+  EXPECT_EQ(calls, 1);
+  auto missing = root.read_lines("proc/nothing", [](std::string_view) -> gn::Result<void> { return {}; });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().target.find("proc/nothing"), std::string::npos);
 }
 
 TEST(Softnet, FourColumnLayouts) {

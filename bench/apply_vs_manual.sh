@@ -3,9 +3,12 @@
 # revert, in wall time and system calls (strace -c -f), beside a baseline in the same run that
 # makes the same changes the manual way (a shell loop of `echo > file` and `ethtool -L`; the
 # namespace has no global sysctls, so `sysctl -w` has nothing to do here). Prints ratios.
-# Usage (root): bench/apply_vs_manual.sh [build/agent/guest-nettune]
+# Each step runs ROUNDS times (default 5), the agent's and the manual run of a step one after the
+# other in each round so that the machine's load falls on both; the figure is the median.
+# Usage (root): bench/apply_vs_manual.sh [build/agent/guest-nettune] [ROUNDS]
 set -euo pipefail
 AGENT=$(readlink -f "${1:-build/agent/guest-nettune}")
+ROUNDS=${2:-5}
 NS="gnb-$$"
 WORK=$(mktemp -d /tmp/gn-bench-XXXXXX)
 trap 'ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -25,19 +28,27 @@ chmod +x "$WORK/agent"
 agent() { "$WORK/agent" "$@"; }
 
 now_us() { echo $(($(date +%s%N) / 1000)); }
-# run NAME PREPARE COMMAND...: brings the namespace to the step's starting state with PREPARE,
-# times COMMAND; prepares again and counts COMMAND's system calls under strace -f.
-run() {
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# time NAME PREPARE COMMAND...: brings the namespace to the step's starting state with PREPARE,
+# then adds COMMAND's wall time to NAME's samples.
+time_step() {
   local name=$1 prepare=$2; shift 2
   local t0 t1
   eval "$prepare" >/dev/null 2>&1
   t0=$(now_us); "$@" >/dev/null; t1=$(now_us)
-  wall[$name]=$((t1 - t0))
+  samples[$name]+="$((t1 - t0)) "
+}
+# count NAME PREPARE COMMAND...: prepares again and counts COMMAND's system calls (all, and
+# openat) under strace -f.
+count_step() {
+  local name=$1 prepare=$2; shift 2
   eval "$prepare" >/dev/null 2>&1
   strace -f -c -o "$WORK/strace.$name" "$@" >/dev/null 2>&1 || true
   calls[$name]=$(awk '$NF == "total" {print $(NF-2)}' "$WORK/strace.$name")
+  # "% time, seconds, usecs/call, calls, [errors,] syscall": calls is the fourth column.
+  opens[$name]=$(awk '$NF == "openat" || $NF == "open" {n += $4} END {print n + 0}' "$WORK/strace.$name")
 }
-declare -A wall calls
+declare -A samples calls opens
 
 for mode in "--channels off --rps on" "--profile balanced"; do
   # The manual procedure for exactly this plan, and its undo, generated from the plan itself.
@@ -57,24 +68,34 @@ for mode in "--channels off --rps on" "--profile balanced"; do
       "echo \(.current) > \(.target)"' <<<"$plan"
   } >"$WORK/manual_undo.sh"
   writes=$(jq '[.settings[] | select(.action == "write")] | length' <<<"$plan")
-  wall=(); calls=()
+  samples=(); calls=(); opens=()
+  # shellcheck disable=SC2016  # expanded where it is eval-ed
   original='agent revert; ip netns exec "$NS" bash "$WORK/manual_undo.sh"'
   applied="$original; agent apply $mode"
-  run agent_apply "$original" "$WORK/agent" apply $mode
-  run agent_noop "$applied" "$WORK/agent" apply $mode
-  run agent_revert "$applied" "$WORK/agent" revert
   manual_applied="$original; ip netns exec \"$NS\" bash \"$WORK/manual.sh\""
-  run manual_apply "$original" ip netns exec "$NS" bash "$WORK/manual.sh"
-  run manual_noop "$manual_applied" ip netns exec "$NS" bash "$WORK/manual.sh"
-  run manual_revert "$manual_applied" ip netns exec "$NS" bash "$WORK/manual_undo.sh"
+  # shellcheck disable=SC2086
+  steps() {  # STEP-FUNCTION: each step of the agent and the manual procedure, pairwise
+    "$1" agent_apply "$original" "$WORK/agent" apply $mode
+    "$1" manual_apply "$original" ip netns exec "$NS" bash "$WORK/manual.sh"
+    "$1" agent_noop "$applied" "$WORK/agent" apply $mode
+    "$1" manual_noop "$manual_applied" ip netns exec "$NS" bash "$WORK/manual.sh"
+    "$1" agent_revert "$applied" "$WORK/agent" revert
+    "$1" manual_revert "$manual_applied" ip netns exec "$NS" bash "$WORK/manual_undo.sh"
+  }
+  for _ in $(seq "$ROUNDS"); do steps time_step; done
+  steps count_step
   eval "$original" >/dev/null 2>&1
 
-  echo "== 16 veth NICs x 64 queues, guest-nettune apply $mode ($writes writes planned)"
-  printf '%-10s %14s %14s %8s %14s %14s %8s\n' step "agent us" "manual us" ratio "agent calls" "manual calls" ratio
+  echo "== 16 veth NICs x 64 queues, guest-nettune apply $mode ($writes writes planned; median of $ROUNDS rounds)"
+  printf '%-8s %11s %11s %7s %11s %11s %7s %9s %9s\n' step "agent us" "manual us" ratio "agent calls" "manual calls" ratio \
+    "agent open" "manual open"
   for step in apply noop revert; do
-    a=${wall[agent_$step]} m=${wall[manual_$step]} ac=${calls[agent_$step]} mc=${calls[manual_$step]}
-    printf '%-10s %14d %14d %8s %14d %14d %8s\n' "$step" "$a" "$m" "$(awk -v a="$a" -v m="$m" 'BEGIN{printf "%.3f", a/m}')" \
-      "$ac" "$mc" "$(awk -v a="$ac" -v m="$mc" 'BEGIN{printf "%.3f", a/m}')"
+    a=$(tr ' ' '\n' <<<"${samples[agent_$step]}" | grep . | median)
+    m=$(tr ' ' '\n' <<<"${samples[manual_$step]}" | grep . | median)
+    ac=${calls[agent_$step]} mc=${calls[manual_$step]}
+    printf '%-8s %11d %11d %7s %11d %11d %7s %9d %9d\n' "$step" "$a" "$m" "$(awk -v a="$a" -v m="$m" 'BEGIN{printf "%.3f", a/m}')" \
+      "$ac" "$mc" "$(awk -v a="$ac" -v m="$mc" 'BEGIN{printf "%.3f", a/m}')" "${opens[agent_$step]}" "${opens[manual_$step]}"
+    echo "  $step samples (us): agent ${samples[agent_$step]}| manual ${samples[manual_$step]}"
   done
   echo "(ratio = agent / manual; the manual no-op rewrites everything, the agent reads and writes nothing)"
 done

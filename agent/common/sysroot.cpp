@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "cpuset.h"
 
@@ -54,7 +56,55 @@ class Fd {
 };
 }  // namespace
 
-SysRoot::SysRoot(std::string root) : root_(std::move(root)) {
+// Descriptors (O_PATH) of the directories that many files are opened under: a NIC's queues,
+// /proc/irq, /proc/sys/net. Opening "rx-5/rps_cpus" relative to the NIC's queues directory walks
+// two names instead of the whole path with /sys/class/net's link in it, which is most of what
+// opening a sysfs file costs. The directory is the one two levels above the file; it is kept
+// once two files in a row are opened below it (the probe, apply and revert go NIC by NIC), at
+// most kMaxDirs of them; every other file is opened by its path. A kept directory that goes
+// away (its NIC unregistered) makes later opens below it fail with ENOENT, as the path would.
+class SysRoot::DirCache {
+ public:
+  DirCache() = default;
+  DirCache(const DirCache&) = delete;
+  DirCache& operator=(const DirCache&) = delete;
+  ~DirCache() {
+    for (const auto& kept : fds_) ::close(kept.second);
+  }
+
+  // The kept descriptor of `dir` (a host path), opened now if `dir` was also the last one
+  // asked for; -1 when it is not kept.
+  int fd_for(const std::string& dir) {
+    std::lock_guard<std::mutex> hold(mutex_);
+    if (auto it = fds_.find(dir); it != fds_.end()) return it->second;
+    const bool again = dir == last_;
+    last_ = dir;
+    if (!again || fds_.size() >= kMaxDirs) return -1;
+    const int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    fds_.emplace(dir, fd);
+    return fd;
+  }
+
+ private:
+  static constexpr size_t kMaxDirs = 64;
+  std::mutex mutex_;
+  std::unordered_map<std::string, int> fds_;
+  std::string last_;
+};
+
+int SysRoot::open_file(const std::string& rel, int flags) const {
+  const std::string path = host_path(rel);
+  const auto file = path.rfind('/');
+  const auto dir = file == std::string::npos || file == 0 ? std::string::npos : path.rfind('/', file - 1);
+  if (dir != std::string::npos && dir > 0) {
+    const int at = dirs_->fd_for(path.substr(0, dir));
+    if (at >= 0) return ::openat(at, path.c_str() + dir + 1, flags);
+  }
+  return ::open(path.c_str(), flags);
+}
+
+SysRoot::SysRoot(std::string root) : root_(std::move(root)), dirs_(std::make_shared<DirCache>()) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_.empty()) root_ = "/";
   if (is_snapshot()) {
@@ -129,7 +179,7 @@ Result<void> SysRoot::read_chunks(const std::string& rel, const EachChunk& chunk
       return sys_error(rel, "reading", it->second);
     }
   }
-  Fd fd(::open(host_path(*resolved).c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(open_file(*resolved, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;
     if (recorder_ != nullptr) recorder_->unreadable(*resolved, err);
@@ -243,7 +293,7 @@ bool SysRoot::exists(const std::string& rel) const {
 
 Result<void> SysRoot::write(const std::string& rel, const std::string& text) const {
   const int flags = O_WRONLY | O_CLOEXEC | (is_snapshot() ? O_TRUNC : 0);
-  Fd fd(::open(host_path(rel).c_str(), flags));
+  Fd fd(open_file(rel, flags));
   if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
   // A snapshot file holds what the kernel would print back: the value and a newline.
   const std::string data = is_snapshot() && (text.empty() || text.back() != '\n') ? text + "\n" : text;
@@ -276,7 +326,7 @@ Result<std::string> read_from_start(int fd, bool seek) {
 }  // namespace
 
 Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor& text_for) const {
-  Fd fd(::open(host_path(rel).c_str(), O_RDWR | O_CLOEXEC));
+  Fd fd(open_file(rel, O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
   Rewrite r;
   auto now = read_from_start(fd.get(), /*seek=*/false);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -72,6 +73,9 @@ class SysRoot {
   void set_recorder(ReadRecorder* r) { recorder_ = r; }
 
  private:
+  class DirCache;
+  // open(2) of ROOT/rel, or openat(2) relative to a kept directory (see DirCache).
+  int open_file(const std::string& rel, int flags) const;
   Result<std::string> resolve_recorded(const std::string& rel) const;
   // Hands the file's bytes to `chunk` as they are read (one read() each); records the file.
   using EachChunk = std::function<Result<void>(std::string_view bytes)>;
@@ -81,6 +85,7 @@ class SysRoot {
   std::string root_;
   ReadRecorder* recorder_ = nullptr;
   std::map<std::string, int> unreadable_;  // snapshot: files that failed to read at capture
+  std::shared_ptr<DirCache> dirs_;         // shared by copies: the descriptors are closed once
 };
 
 }  // namespace gn

@@ -304,15 +304,22 @@ Result<void> SysRoot::write(const std::string& rel, const std::string& text) con
 }
 
 namespace {
-// Reads an open kernel file from its start. Seeking, not pread(): some proc files are streams
-// to pread, and a sysctl written at a position other than 0 ignores the write.
-// A short read is the whole file: kernel files (at most a page) come in one read.
-Result<std::string> read_from_start(int fd, bool seek) {
-  if (seek && ::lseek(fd, 0, SEEK_SET) < 0) return make_error("", "seeking", {}, errno);
+// How an open kernel file is read from its start again.
+enum class From {
+  Here,   // a fresh descriptor: read where it stands
+  Seek,   // lseek to 0, then read: some proc files are streams to pread
+  Pread,  // pread at 0: a sysfs attribute shows itself again for a read at offset 0
+};
+
+// Reads an open kernel file from its start. A short read is the whole file: kernel files (at
+// most a page) come in one read.
+Result<std::string> read_from_start(int fd, From from) {
+  if (from == From::Seek && ::lseek(fd, 0, SEEK_SET) < 0) return make_error("", "seeking", {}, errno);
   std::string out;
   char buf[8192];
   while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    const ssize_t n = from == From::Pread ? ::pread(fd, buf, sizeof buf, static_cast<off_t>(out.size()))
+                                          : ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error("", "reading", {}, errno);
@@ -329,7 +336,7 @@ Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor&
   Fd fd(open_file(rel, O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
   Rewrite r;
-  auto now = read_from_start(fd.get(), /*seek=*/false);
+  auto now = read_from_start(fd.get(), From::Here);
   if (!now) return sys_error(rel, "reading", now.error().code);
   r.before = std::string(trim(*now));
   auto text = text_for(r.before);
@@ -344,12 +351,16 @@ Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor&
     if (data.empty() || data.back() != '\n') data += '\n';
     if (::ftruncate(fd.get(), 0) != 0) return sys_error(rel, "truncating", errno);
   }
-  if (::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error(rel, "seeking", errno);
+  // A sysfs attribute takes a write whole at any offset and shows itself again to a pread at
+  // 0: two system calls fewer per file than seeking before each. A sysctl written at an offset
+  // other than 0 ignores the write, and a snapshot file would grow: those seek.
+  const bool sysfs = !is_snapshot() && rel.rfind(paths::kSys + "/", 0) == 0;
+  if (!sysfs && ::lseek(fd.get(), 0, SEEK_SET) < 0) return sys_error(rel, "seeking", errno);
   const ssize_t n = ::write(fd.get(), data.data(), data.size());
   if (n < 0) return sys_error(rel, "writing '" + **text + "'", errno);
   if (static_cast<size_t>(n) != data.size()) return sys_error(rel, "short write of '" + **text + "'", EIO);
   r.written = true;
-  auto back = read_from_start(fd.get(), /*seek=*/true);
+  auto back = read_from_start(fd.get(), sysfs ? From::Pread : From::Seek);
   if (!back) return sys_error(rel, "reading back", back.error().code);
   r.after = std::string(trim(*back));
   return r;

@@ -1,11 +1,6 @@
 #include "host_nic.h"
 
 #include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,6 +8,7 @@
 #include <sstream>
 
 #include "domain.h"
+#include "ethtool_ioctl.h"
 #include "xml.h"
 
 namespace gn::advise {
@@ -21,18 +17,12 @@ namespace {
 constexpr std::pair<uint64_t, char> kLetters[] = {
     {rxh::kIpSrc, 's'}, {rxh::kIpDst, 'd'}, {rxh::kL4_01, 'f'}, {rxh::kL4_23, 'n'}};
 
-Result<void> ethtool_ioctl(const std::string& nic, void* data, const char* what) {
+Result<void> ethtool_read(const std::string& nic, void* data, const char* what) {
   if (!valid_ifname(nic)) return make_error(nic, "not a valid interface name", {}, EINVAL);
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(nic, std::string("socket for the ethtool ioctl: ") + std::strerror(errno), {}, errno);
-  struct ifreq ifr {};
-  std::memcpy(ifr.ifr_name, nic.c_str(), nic.size());
-  ifr.ifr_data = static_cast<char*>(data);
-  const int rc = ::ioctl(fd, SIOCETHTOOL, &ifr);
-  const int err = errno;
-  ::close(fd);
-  if (rc == 0) return {};
-  return make_error(nic, std::string(what) + ": " + std::strerror(err), err == EPERM ? "run as root" : "", err);
+  auto err = gn::ethtool_ioctl(nic, data);
+  if (!err) return err.error();
+  if (*err == 0) return {};
+  return make_error(nic, std::string(what) + ": " + std::strerror(*err), *err == EPERM ? "run as root" : "", *err);
 }
 }  // namespace
 
@@ -60,7 +50,7 @@ Result<uint64_t> parse_rxh(const std::string& letters) {
 Result<Rings> IoctlHostNic::rings(const std::string& nic) {
   struct ethtool_ringparam rp {};
   rp.cmd = ETHTOOL_GRINGPARAM;
-  auto r = ethtool_ioctl(nic, &rp, "reading ring sizes (ETHTOOL_GRINGPARAM)");
+  auto r = ethtool_read(nic, &rp, "reading ring sizes (ETHTOOL_GRINGPARAM)");
   if (!r) return r.error();
   return Rings{rp.rx_pending, rp.tx_pending, rp.rx_max_pending, rp.tx_max_pending};
 }
@@ -69,7 +59,7 @@ Result<uint64_t> IoctlHostNic::udp4_hash(const std::string& nic) {
   struct ethtool_rxnfc nfc {};
   nfc.cmd = ETHTOOL_GRXFH;
   nfc.flow_type = UDP_V4_FLOW;
-  auto r = ethtool_ioctl(nic, &nfc, "reading the UDP/IPv4 RX hash fields (ETHTOOL_GRXFH)");
+  auto r = ethtool_read(nic, &nfc, "reading the UDP/IPv4 RX hash fields (ETHTOOL_GRXFH)");
   if (!r) return r.error();
   return static_cast<uint64_t>(nfc.data);
 }

@@ -86,11 +86,20 @@ root="$work/root"
 
 
 echo "build-image: mmdebstrap bookworm ($PACKAGES) into $OUT (first run only)" >&2
-mmdebstrap --variant=minbase --include="$PACKAGES" \
+# mmdebstrap hands apt a hook `cat >&N` that /bin/sh (dash) runs, and dash takes single-digit
+# descriptors only: with descriptors up to 10 open (one inherited, this script's lock on 9) N became
+# 11 and apt failed with "Bad fd number". Close every inherited descriptor above 2 for it (the
+# lock stays held by this shell).
+(
+cd /proc/$BASHPID/fd
+for fd in *; do [ "$fd" -le 2 ] || eval "exec $fd>&-"; done
+cd /
+exec mmdebstrap --variant=minbase --include="$PACKAGES" \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*' \
   --customize-hook="bash '$SELF' --customize \"\$1\"" \
-  bookworm "$root" >"$work/mmdebstrap.log" 2>&1 ||
+  bookworm "$root"
+) >"$work/mmdebstrap.log" 2>&1 ||
   { tail -n 30 "$work/mmdebstrap.log" >&2; echo "build-image: mmdebstrap failed" >&2; exit 1; }
 mkdir -p "$work/out"
 cp "$(ls "$root"/boot/vmlinuz-*-cloud-amd64 | head -1)" "$work/out/vmlinuz"

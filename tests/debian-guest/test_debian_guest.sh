@@ -180,6 +180,7 @@ BOOT1=$(dg_sh 'cat /proc/sys/kernel/random/boot_id')
 stamp "qemu-ga answers; waiting for cloud-init's boot-finished"
 dg_wait 1200 "cloud-init boot-finished" dg_sh 'test -e /var/lib/cloud/instance/boot-finished' 30
 stamp "cloud-init finished"
+dg_sh 'echo "boot 1: $(systemd-analyze | head -1)"; systemd-analyze blame --no-pager | head -n 4 | sed "s/^/boot 1 blame: /"' 120 || true
 
 echo "-- 1. first boot"
 check "cloud-init installed guest-nettune from the local repository" \

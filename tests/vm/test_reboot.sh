@@ -89,7 +89,7 @@ check "boot C: apply tuned eth0 to combined 2" [ "$(channels "$c_tuned" eth0)" =
 j=$(journal)
 check "boot C: the journal carries boot C's id only" jq_true --arg b "$BOOT_C" '.boot_id == $b' <<<"$j"
 check "boot C: eth0's original channels are boot C's combined 8, not boot B's ($(eth0_channels_original "$j"))" \
-  [ "$(eth0_channels_original "$j")" = "rx 0 tx 0 other 0 combined 8" ]
+  [ "$(eth0_channels_original "$j")" = "combined 8" ]
 vm_host revert >/dev/null || fail "boot C: revert exited $?"
 c_after=$(state)
 check "boot C: revert restores what boot C had before its first apply" [ "$c_after" = "$c_before" ]

@@ -349,7 +349,15 @@ class Planner {
     return why;
   }
 
+  // Why no file of the XPS kinds (xps_cpus, xps_rxqs) is planned on this guest; empty when they are.
+  std::string xps_not_planned() const {
+    if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue) return "not applicable: the driver picks the tx queue itself";
+    if (!policy_.xps) return "turned off by configuration (xps = off)";
+    return {};
+  }
+
   void plan_xps(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks) {
+    const std::string off = xps_not_planned();
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::Xps);
@@ -357,10 +365,8 @@ class Planner {
       const auto skip = [&](const std::string& why) {
         add(SettingKind::Xps, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
-      if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue) {
-        skip("not applicable: the driver picks the tx queue itself");
-      } else if (!policy_.xps) {
-        skip("turned off by configuration (xps = off)");
+      if (!off.empty()) {
+        skip(off);
       } else if (ntx == 1 && is_single_queue(n)) {
         // 4.19+ answers ENOENT on xps_cpus of a device with one tx queue in all.
         const bool refused = t && file.error == ENOENT;
@@ -391,6 +397,7 @@ class Planner {
     if (!present) return;
     // The kernel prints the mask over every rx queue the device may have.
     const unsigned width = n.channels ? std::max(n.channels->max_combined + n.channels->max_rx, nrx) : nrx;
+    const std::string off = xps_not_planned();
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::XpsRxqs);
@@ -398,10 +405,8 @@ class Planner {
       const auto skip = [&](const std::string& why) {
         add(SettingKind::XpsRxqs, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
-      if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue) {
-        skip("not applicable: the driver picks the tx queue itself");
-      } else if (!policy_.xps) {
-        skip("turned off by configuration (xps = off)");
+      if (!off.empty()) {
+        skip(off);
       } else if (ntx == 1) {
         skip("one tx queue: every flow uses it");
       } else if (q >= nrx) {

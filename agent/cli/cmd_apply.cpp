@@ -113,7 +113,7 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     if (limit_to_scope(*s.plan, *scope) > 0)
       spdlog::info("automatic run: tuning {}", scope->describe());
     if (scope->holds_everything()) {  // nothing to read or write: say so and stop
-      if (o.json) out << apply_json(ApplyReport{}, o.policy, "ok").dump(2) << "\n";
+      if (o.json) print_json(out, [&](JsonOut& j) { write_apply_json(j, ApplyReport{}, o.policy, "ok"); });
       return exit_code::kOk;
     }
   }
@@ -153,12 +153,13 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     return exit_code::kFailed;
   }
   const std::string result = apply_result(*report);
-  const auto doc = apply_json(*report, o.policy, result);
+  // One text for the status file and --json (the same time in both).
+  const std::string doc = json_text([&](JsonOut& j) { write_apply_json(j, *report, o.policy, result); }) + "\n";
   if (!o.dry_run) {
-    if (auto r = write_file_atomically(status_path(o.run_dir), doc.dump(2) + "\n"); !r)
+    if (auto r = write_file_atomically(status_path(o.run_dir), doc); !r)
       spdlog::warn("{}, ignoring", r.error().text());
   }
-  if (o.json) out << doc.dump(2) << "\n";
+  if (o.json) out << doc;
   else render_apply_text(out, *report, o.verbose);
   return report->errors.empty() ? exit_code::kOk : exit_code::kPartial;
 }
@@ -218,7 +219,7 @@ int run_revert(const CliOptions& o, std::ostream& out) {
   for (const auto& st : journal->stale()) report->stale.push_back({st.entry.nic, st.entry.target, st.why});
   const std::string result = report->errors.empty() ? "ok" : "partial";
   if (o.json) {
-    out << revert_json(*report, result).dump(2) << "\n";
+    print_json(out, [&](JsonOut& j) { write_revert_json(j, *report, result); });
   } else {
     render_revert_text(out, *report, o.verbose);
     if (!o.dry_run && scope_changes) spdlog::info("automatic re-apply (boot unit, udev) now tunes {}", held.describe());

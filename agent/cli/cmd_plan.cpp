@@ -18,7 +18,7 @@ namespace gn {
 int run_plan(const CliOptions& o, std::ostream& out) {
   Session s(o);
   if (const int code = probe_and_plan(o, s)) return code;
-  if (o.json) out << plan_json(*s.facts, o.policy, *s.plan).dump(2) << "\n";
+  if (o.json) print_json(out, [&](JsonOut& j) { write_plan_json(j, *s.facts, o.policy, *s.plan); });
   else render_plan_table(out, *s.facts, o.policy, *s.plan);
   return exit_code::kOk;
 }

@@ -52,7 +52,7 @@ int run_status(const CliOptions& o, std::ostream& out) {
   for (const auto& n : s.facts->nics) ifindex[n.name] = read_ifindex(s.root, n.name);
   if (auto j = Journal::load(o.state_dir, JournalContext{read_boot_id(s.root), ifindex}))
     for (const auto& e : j->entries()) st.journal_targets.insert(e.target);
-  if (o.json) out << status_json(st).dump(2) << "\n";
+  if (o.json) print_json(out, [&](JsonOut& j) { write_status_json(j, st); });
   else if (o.prometheus) render_status_prometheus(out, st);
   else {
     render_status_table(out, st, &out == &std::cout && colour_wanted());

@@ -7,28 +7,38 @@
 namespace gn {
 
 namespace {
-nlohmann::json writes_json(const std::vector<WriteRecord>& ws) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& w : ws)
-    a.push_back({{"nic", w.nic}, {"target", display_target(w.target)}, {"kind", to_string(w.kind)},
-                 {"from", w.from}, {"to", w.to}});
-  return a;
+void write_writes(JsonOut& j, std::string_view key, const std::vector<WriteRecord>& ws) {
+  j.key(key).begin_array();
+  for (const auto& w : ws) {
+    j.begin_object();
+    j.member("from", w.from).member("kind", to_string(w.kind)).member("nic", w.nic);
+    j.member("target", display_target(w.target)).member("to", w.to);
+    j.end_object();
+  }
+  j.end_array();
 }
-nlohmann::json skips_json(const std::vector<SkipRecord>& ss) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& s : ss) a.push_back({{"nic", s.nic}, {"target", display_target(s.target)}, {"why", s.why}});
-  return a;
+void write_skips(JsonOut& j, std::string_view key, const std::vector<SkipRecord>& ss) {
+  j.key(key).begin_array();
+  for (const auto& s : ss) {
+    j.begin_object();
+    j.member("nic", s.nic).member("target", display_target(s.target)).member("why", s.why);
+    j.end_object();
+  }
+  j.end_array();
 }
-nlohmann::json errors_json(const std::vector<FailureRecord>& es) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& e : es)
-    a.push_back({{"nic", e.nic}, {"target", display_target(e.target)}, {"error", e.error}, {"what_to_do", e.hint}});
-  return a;
+void write_errors(JsonOut& j, const std::vector<FailureRecord>& es) {
+  j.key("errors").begin_array();
+  for (const auto& e : es) {
+    j.begin_object();
+    j.member("error", e.error).member("nic", e.nic).member("target", display_target(e.target)).member("what_to_do", e.hint);
+    j.end_object();
+  }
+  j.end_array();
 }
-nlohmann::json targets_json(const std::vector<std::string>& ts) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& t : ts) a.push_back(display_target(t));
-  return a;
+void write_targets(JsonOut& j, const std::vector<std::string>& ts) {
+  j.key("unchanged").begin_array();
+  for (const auto& t : ts) j.value(display_target(t));
+  j.end_array();
 }
 void print_writes(std::ostream& out, const char* verb, const std::vector<WriteRecord>& ws) {
   for (const auto& w : ws)
@@ -50,36 +60,54 @@ std::string utc_now() {
   return std::string(buf, n);
 }
 
+void write_apply_json(JsonOut& j, const ApplyReport& r, const Policy& policy, const std::string& result) {
+  j.begin_object();
+  j.member("command", "apply");
+  j.member("dry_run", r.dry_run);
+  j.member("epoch", static_cast<long long>(std::time(nullptr)));
+  write_errors(j, r.errors);
+  j.key("failed_nics").begin_array();
+  for (const auto& n : r.failed_nics) j.value(n);
+  j.end_array();
+  write_skips(j, "not_applicable", r.not_applicable);
+  j.member("profile", to_string(policy.profile));
+  j.member("result", result);
+  write_writes(j, "rolled_back", r.rolled_back);
+  j.member("schema_version", kSchemaVersion);
+  j.key("summary").begin_object();
+  j.member("errors", r.errors.size()).member("not_applicable", r.not_applicable.size());
+  j.member("unchanged", r.unchanged.size()).member("writes", r.writes.size());
+  j.end_object();
+  j.member("time", utc_now());
+  write_targets(j, r.unchanged);
+  write_writes(j, "writes", r.writes);
+  j.end_object();
+}
+
 nlohmann::json apply_json(const ApplyReport& r, const Policy& policy, const std::string& result) {
-  return {{"schema_version", kSchemaVersion},
-          {"command", "apply"},
-          {"dry_run", r.dry_run},
-          {"profile", to_string(policy.profile)},
-          {"result", result},
-          {"time", utc_now()},
-          {"epoch", static_cast<long long>(std::time(nullptr))},
-          {"writes", writes_json(r.writes)},
-          {"unchanged", targets_json(r.unchanged)},
-          {"not_applicable", skips_json(r.not_applicable)},
-          {"errors", errors_json(r.errors)},
-          {"rolled_back", writes_json(r.rolled_back)},
-          {"failed_nics", r.failed_nics},
-          {"summary", {{"writes", r.writes.size()}, {"unchanged", r.unchanged.size()},
-                       {"not_applicable", r.not_applicable.size()}, {"errors", r.errors.size()}}}};
+  return json_of([&](JsonOut& j) { write_apply_json(j, r, policy, result); });
+}
+
+void write_revert_json(JsonOut& j, const RevertReport& r, const std::string& result) {
+  j.begin_object();
+  j.member("command", "revert");
+  j.member("dry_run", r.dry_run);
+  write_errors(j, r.errors);
+  write_skips(j, "gone", r.gone);
+  j.member("result", result);
+  j.member("schema_version", kSchemaVersion);
+  write_skips(j, "stale", r.stale);
+  j.key("summary").begin_object();
+  j.member("errors", r.errors.size()).member("unchanged", r.unchanged.size()).member("writes", r.writes.size());
+  j.end_object();
+  j.member("time", utc_now());
+  write_targets(j, r.unchanged);
+  write_writes(j, "writes", r.writes);
+  j.end_object();
 }
 
 nlohmann::json revert_json(const RevertReport& r, const std::string& result) {
-  return {{"schema_version", kSchemaVersion},
-          {"command", "revert"},
-          {"dry_run", r.dry_run},
-          {"result", result},
-          {"time", utc_now()},
-          {"writes", writes_json(r.writes)},
-          {"unchanged", targets_json(r.unchanged)},
-          {"gone", skips_json(r.gone)},
-          {"stale", skips_json(r.stale)},
-          {"errors", errors_json(r.errors)},
-          {"summary", {{"writes", r.writes.size()}, {"unchanged", r.unchanged.size()}, {"errors", r.errors.size()}}}};
+  return json_of([&](JsonOut& j) { write_revert_json(j, r, result); });
 }
 
 void render_apply_text(std::ostream& out, const ApplyReport& r, bool verbose) {

@@ -5,10 +5,15 @@
 #include <ostream>
 
 #include "apply.h"
+#include "json_out.h"
 #include "policy.h"
 
 namespace gn {
 
+// The apply and revert documents (--json; apply's is also the status file), streamed; *_json are
+// the same as values (tests).
+void write_apply_json(JsonOut& out, const ApplyReport& r, const Policy& policy, const std::string& result);
+void write_revert_json(JsonOut& out, const RevertReport& r, const std::string& result);
 nlohmann::json apply_json(const ApplyReport& r, const Policy& policy, const std::string& result);
 nlohmann::json revert_json(const RevertReport& r, const std::string& result);
 // Silent when nothing was (or would be) written and nothing failed, unless verbose.

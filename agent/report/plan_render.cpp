@@ -15,51 +15,77 @@ std::string display_target(const std::string& target) {
   return "/" + target;
 }
 
-nlohmann::json facts_summary_json(const Facts& f) {
-  nlohmann::json nodes = nlohmann::json::array();
-  for (const auto& n : f.cpus.nodes) nodes.push_back(format_cpulist(n));
-  return {
-      {"kernel", {{"release", f.kernel.text},
-                  {"driver_behaviour", to_string(f.behaviour)},
-                  {"evidence", f.behaviour_evidence}}},
-      {"cpus", {{"nr_cpu_ids", f.cpus.nr_cpu_ids},
-                {"online", format_cpulist(f.cpus.online)},
-                {"isolated", format_cpulist(f.cpus.isolated | f.cpus.nohz_full)},
-                {"usable", format_cpulist(f.cpus.usable())},
-                {"numa_nodes", nodes},
-                {"smt_cores", f.cpus.cores.size()}}},
-      {"irqbalance_running", f.irqbalance_running},
-  };
+void write_facts_summary(JsonOut& j, const Facts& f) {
+  j.key("cpus").begin_object();
+  j.member("isolated", format_cpulist(f.cpus.isolated | f.cpus.nohz_full));
+  j.member("nr_cpu_ids", f.cpus.nr_cpu_ids);
+  j.key("numa_nodes").begin_array();
+  for (const auto& n : f.cpus.nodes) j.value(format_cpulist(n));
+  j.end_array();
+  j.member("online", format_cpulist(f.cpus.online));
+  j.member("smt_cores", f.cpus.cores.size());
+  j.member("usable", format_cpulist(f.cpus.usable()));
+  j.end_object();
+  j.member("irqbalance_running", f.irqbalance_running);
 }
 
-nlohmann::json setting_json(const Setting& s) {
-  nlohmann::json j = {{"kind", to_string(s.kind)},      {"nic", s.nic},
-                      {"target", display_target(s.path())}, {"current", s.current},
-                      {"desired", s.desired.text()},    {"action", to_string(s.action)},
-                      {"reason", s.reason}};
-  if (s.queue >= 0) j["queue"] = s.queue;
-  if (s.kind == SettingKind::IrqAffinity) j["irq"] = s.irq;
-  return j;
+void write_kernel(JsonOut& j, const Facts& f) {
+  j.key("kernel").begin_object();
+  j.member("driver_behaviour", to_string(f.behaviour));
+  j.member("evidence", f.behaviour_evidence);
+  j.member("release", f.kernel.text);
+  j.end_object();
+}
+
+void write_nics(JsonOut& j, const Plan& plan) {
+  j.key("nics").begin_array();
+  for (const auto& n : plan.nics) {
+    j.begin_object();
+    j.member("detail", n.detail).member("driver", n.driver).member("name", n.name);
+    j.member("queues_current", n.queues_current).member("queues_max", n.queues_max);
+    j.member("queues_planned", n.queues_planned).member("role", n.role);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("notes").begin_array();
+  for (const auto& note : plan.notes) j.value(note);
+  j.end_array();
+}
+
+void write_setting(JsonOut& j, const Setting& s, const SettingExtra& extra) {
+  j.begin_object();
+  j.member("action", to_string(s.action));
+  j.member("current", s.current);
+  j.member("desired", s.desired.text());
+  if (extra.drift_cause) j.member("drift_cause", *extra.drift_cause);
+  if (s.kind == SettingKind::IrqAffinity) j.member("irq", s.irq);
+  j.member("kind", to_string(s.kind));
+  j.member("nic", s.nic);
+  if (s.queue >= 0) j.member("queue", s.queue);
+  j.member("reason", s.reason);
+  if (extra.state) j.member("state", extra.state);
+  j.member("target", display_target(s.path()));
+  j.end_object();
+}
+
+void write_plan_json(JsonOut& j, const Facts& facts, const Policy& policy, const Plan& plan) {
+  j.begin_object();
+  write_facts_summary(j, facts);
+  write_kernel(j, facts);
+  write_nics(j, plan);
+  j.member("profile", to_string(policy.profile));
+  j.member("schema_version", kSchemaVersion);
+  j.key("settings").begin_array();
+  for (const auto& s : plan.settings) write_setting(j, s, {});
+  j.end_array();
+  j.key("summary").begin_object();
+  j.member("keep", plan.count(Action::Keep)).member("skip", plan.count(Action::Skip)).member("write", plan.count(Action::Write));
+  j.end_object();
+  j.end_object();
 }
 
 nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& plan) {
-  nlohmann::json j = facts_summary_json(facts);
-  j["schema_version"] = kSchemaVersion;
-  j["profile"] = to_string(policy.profile);
-  nlohmann::json nics = nlohmann::json::array();
-  for (const auto& n : plan.nics)
-    nics.push_back({{"name", n.name}, {"role", n.role}, {"driver", n.driver}, {"detail", n.detail},
-                    {"queues_current", n.queues_current}, {"queues_planned", n.queues_planned},
-                    {"queues_max", n.queues_max}});
-  j["nics"] = nics;
-  nlohmann::json settings = nlohmann::json::array();
-  for (const auto& s : plan.settings) settings.push_back(setting_json(s));
-  j["settings"] = settings;
-  j["notes"] = plan.notes;
-  j["summary"] = {{"write", plan.count(Action::Write)},
-                  {"keep", plan.count(Action::Keep)},
-                  {"skip", plan.count(Action::Skip)}};
-  return j;
+  return json_of([&](JsonOut& j) { write_plan_json(j, facts, policy, plan); });
 }
 
 // Masks read better as CPU lists in a table; JSON keeps the kernel text.

@@ -5,15 +5,28 @@
 #include <ostream>
 
 #include "facts.h"
+#include "json_out.h"
 #include "plan.h"
 #include "policy.h"
 #include "status_schema.h"
 
 namespace gn {
 
-nlohmann::json facts_summary_json(const Facts& facts);
-nlohmann::json setting_json(const Setting& s);
+// The plan document (`plan --json`), streamed; plan_json is the same as a value (tests).
+void write_plan_json(JsonOut& out, const Facts& facts, const Policy& policy, const Plan& plan);
 nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& plan);
+
+// Pieces the status document shares with the plan's. Each writes its members in key order; the
+// caller interleaves its own between them.
+void write_facts_summary(JsonOut& out, const Facts& facts);  // "cpus", "irqbalance_running"
+void write_kernel(JsonOut& out, const Facts& facts);         // "kernel"
+void write_nics(JsonOut& out, const Plan& plan);             // "nics", "notes"
+// What status adds to a setting: its state and, when it drifted, the likely cause.
+struct SettingExtra {
+  const char* state = nullptr;
+  const std::string* drift_cause = nullptr;
+};
+void write_setting(JsonOut& out, const Setting& s, const SettingExtra& extra);
 // `label` names each setting's first column: the action for `plan`, the state for `status`.
 using SettingLabel = const char* (*)(const Setting&);
 void render_plan_table(std::ostream& out, const Facts& facts, const Policy& policy, const Plan& plan,

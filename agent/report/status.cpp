@@ -32,21 +32,42 @@ std::string drift_cause(const Status& st, const Setting& s) {
 
 namespace {
 
-nlohmann::json load_json(const LoadSample& l) {
-  nlohmann::json nics = nlohmann::json::array();
-  for (const auto& n : l.nics) {
-    nlohmann::json rq = nlohmann::json::object(), tq = nlohmann::json::object();
-    for (const auto& [q, v] : n.rx_queue_pps) rq[std::to_string(q)] = v;
-    for (const auto& [q, v] : n.tx_queue_pps) tq[std::to_string(q)] = v;
-    nics.push_back({{"nic", n.nic}, {"rx_pps", n.rx_pps}, {"tx_pps", n.tx_pps}, {"rx_queue_pps", rq}, {"tx_queue_pps", tq}});
+void write_queue_pps(JsonOut& j, std::string_view key, const std::map<unsigned, double>& pps) {
+  // nlohmann keyed these by the queue number as text, so they sort as text: 0, 1, 10, 2.
+  std::vector<std::pair<std::string, double>> rows;
+  for (const auto& [q, v] : pps) rows.emplace_back(std::to_string(q), v);
+  std::sort(rows.begin(), rows.end());
+  j.key(key).begin_object();
+  for (const auto& [q, v] : rows) j.member(q, v);
+  j.end_object();
+}
+
+void write_load(JsonOut& j, const LoadSample& l) {
+  j.begin_object();
+  j.key("cpus").begin_array();
+  for (const auto& c : l.cpus) {
+    j.begin_object();
+    j.member("cpu", c.cpu).member("dropped", c.dropped).member("processed", c.processed).member("time_squeeze", c.time_squeeze);
+    j.end_object();
   }
-  nlohmann::json cpus = nlohmann::json::array();
-  for (const auto& c : l.cpus)
-    cpus.push_back({{"cpu", c.cpu}, {"processed", c.processed}, {"dropped", c.dropped}, {"time_squeeze", c.time_squeeze}});
-  return {{"seconds", l.seconds}, {"nics", nics},           {"cpus", cpus},
-          {"peak_pps", l.peak_pps}, {"tier", l.tier},       {"recommendation", l.recommendation},
-          {"recommended_profile", l.recommended ? to_string(*l.recommended) : ""},
-          {"profile_fits", l.profile_fits}};
+  j.end_array();
+  j.key("nics").begin_array();
+  for (const auto& n : l.nics) {
+    j.begin_object();
+    j.member("nic", n.nic).member("rx_pps", n.rx_pps);
+    write_queue_pps(j, "rx_queue_pps", n.rx_queue_pps);
+    j.member("tx_pps", n.tx_pps);
+    write_queue_pps(j, "tx_queue_pps", n.tx_queue_pps);
+    j.end_object();
+  }
+  j.end_array();
+  j.member("peak_pps", l.peak_pps);
+  j.member("profile_fits", l.profile_fits);
+  j.member("recommendation", l.recommendation);
+  j.member("recommended_profile", l.recommended ? to_string(*l.recommended) : "");
+  j.member("seconds", l.seconds);
+  j.member("tier", l.tier);
+  j.end_object();
 }
 
 // ANSI colour only when asked (a terminal, NO_COLOR unset).
@@ -59,27 +80,42 @@ struct Paint {
 
 }  // namespace
 
-nlohmann::json status_json(const Status& s) {
-  nlohmann::json j = plan_json(s.facts, s.policy, s.plan);
-  j["command"] = "status";
-  unsigned ok = 0, drift = 0, na = 0;
-  for (size_t i = 0; i < s.plan.settings.size(); ++i) {
-    const Setting& st = s.plan.settings[i];
-    j["settings"][i]["state"] = setting_state(st);
-    if (st.action == Action::Write) j["settings"][i]["drift_cause"] = drift_cause(s, st);
-    ok += st.action == Action::Keep;
-    drift += st.action == Action::Write;
-    na += st.action == Action::Skip;
+void write_status_json(JsonOut& j, const Status& s) {
+  j.begin_object();
+  j.member("command", "status");
+  write_facts_summary(j, s.facts);
+  j.member("journal_entries", s.journal_targets.size());
+  write_kernel(j, s.facts);
+  j.key("last_apply");
+  if (s.last_apply) j.value(*s.last_apply);
+  else j.null();
+  j.key("load");
+  if (s.load) write_load(j, *s.load);
+  else j.null();
+  write_nics(j, s.plan);
+  j.member("profile", to_string(s.policy.profile));
+  j.member("schema_version", kSchemaVersion);
+  j.key("settings").begin_array();
+  for (const auto& st : s.plan.settings) {
+    const std::string cause = drift_cause(s, st);
+    write_setting(j, st, {setting_state(st), st.action == Action::Write ? &cause : nullptr});
   }
-  j["summary"] = {{"ok", ok}, {"drift", drift}, {"not_applicable", na}};
-  j["last_apply"] = s.last_apply ? *s.last_apply : nlohmann::json(nullptr);
-  j["journal_entries"] = s.journal_targets.size();
-  nlohmann::json softnet = nlohmann::json::array();
-  for (const auto& [cpu, row] : s.facts.softnet)
-    softnet.push_back({{"cpu", cpu}, {"processed", row.processed}, {"dropped", row.dropped}, {"time_squeeze", row.time_squeeze}});
-  j["softnet"] = softnet;
-  j["load"] = s.load ? load_json(*s.load) : nlohmann::json(nullptr);
-  return j;
+  j.end_array();
+  j.key("softnet").begin_array();
+  for (const auto& [cpu, row] : s.facts.softnet) {
+    j.begin_object();
+    j.member("cpu", cpu).member("dropped", row.dropped).member("processed", row.processed).member("time_squeeze", row.time_squeeze);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("summary").begin_object();
+  j.member("drift", s.plan.count(Action::Write)).member("not_applicable", s.plan.count(Action::Skip)).member("ok", s.plan.count(Action::Keep));
+  j.end_object();
+  j.end_object();
+}
+
+nlohmann::json status_json(const Status& s) {
+  return json_of([&](JsonOut& j) { write_status_json(j, s); });
 }
 
 void render_status_table(std::ostream& out, const Status& s, bool colour) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "facts.h"
+#include "json_out.h"
 #include "load_sample.h"
 #include "plan.h"
 #include "policy.h"
@@ -30,6 +31,9 @@ const char* setting_state(const Setting& s);
 // Who likely changed a drifted setting.
 std::string drift_cause(const Status& st, const Setting& s);
 
+// The status document (`status --json`, docs/status-schema.json), streamed; status_json is the
+// same as a value (tests).
+void write_status_json(JsonOut& out, const Status& s);
 nlohmann::json status_json(const Status& s);
 void render_status_table(std::ostream& out, const Status& s, bool colour);
 void render_status_prometheus(std::ostream& out, const Status& s);

@@ -90,6 +90,12 @@ dg_start() {
 
 dg_alive() { kill -0 "$(cat "$DG_DIR/qemu.pid" 2>/dev/null)" 2>/dev/null; }
 dg_console_tail() { echo "-- the guest's console ends with:" >&2; tail -n 40 "$DG_DIR/console.log" >&2 || true; }
+# dg_jobs: what systemd in the guest is still doing (when qemu-ga answers), for a wait that ran out.
+dg_jobs() {
+  echo "-- systemd's jobs, activating and failed units in the guest:" >&2
+  dg_sh 'systemctl list-jobs --no-pager; systemctl list-units --no-pager --no-legend --state=activating,deactivating,failed' 30 >&2 ||
+    echo "(qemu-ga did not answer)" >&2
+}
 
 # dg_sh 'COMMANDS' [TIMEOUT]: a shell command line in the guest through qemu-ga's guest-exec.
 dg_sh() { "$QGA_EXEC" --socket "$DG_QGA" --timeout "${2:-180}" -- /bin/sh -c "$1"; }
@@ -104,6 +110,7 @@ dg_wait() {
     if [ $SECONDS -ge $deadline ] || ! dg_alive; then
       echo "debian-guest: not within ${limit}s: $what" >&2
       dg_console_tail
+      dg_jobs
       return 1
     fi
     sleep 1

@@ -1,0 +1,149 @@
+#include "json_out.h"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace gn {
+
+namespace {
+constexpr size_t kBlock = 1 << 16;
+
+// True when nlohmann writes `s` as it is between quotes: printable ASCII without '"' and '\'.
+// Everything else (control bytes, UTF-8, bytes that are not UTF-8) goes through nlohmann itself,
+// so that escapes and errors stay exactly its own.
+bool plain(std::string_view s) {
+  for (const unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  return true;
+}
+}  // namespace
+
+void JsonOut::put(std::string_view s) { buf_.append(s.data(), s.size()); }
+void JsonOut::put(char c) { buf_.push_back(c); }
+
+void JsonOut::maybe_flush() {
+  if (buf_.size() >= kBlock) flush();
+}
+
+void JsonOut::flush() {
+  if (buf_.empty()) return;
+  if (text_) text_->append(buf_);
+  else sink_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+  buf_.clear();
+}
+
+void JsonOut::indent(size_t depth) { buf_.append(2 * depth, ' '); }
+
+void JsonOut::before_value() {
+  if (levels_.empty() || !levels_.back().array) return;  // top level, or after key()
+  Level& l = levels_.back();
+  put(l.empty ? "\n" : ",\n");
+  l.empty = false;
+  indent(levels_.size());
+}
+
+JsonOut& JsonOut::key(std::string_view k) {
+  if (levels_.empty() || levels_.back().array) throw std::logic_error("JSON key \"" + std::string(k) + "\" outside an object");
+  Level& l = levels_.back();
+  if (l.has_key && !(l.last_key < k))
+    throw std::logic_error("JSON key \"" + std::string(k) + "\" after \"" + l.last_key + "\": keys go in byte order");
+  l.last_key.assign(k.data(), k.size());
+  l.has_key = true;
+  put(l.empty ? "\n" : ",\n");
+  l.empty = false;
+  indent(levels_.size());
+  value(k);
+  put(": ");
+  return *this;
+}
+
+JsonOut& JsonOut::begin_object() {
+  before_value();
+  put('{');
+  levels_.emplace_back();
+  return *this;
+}
+
+JsonOut& JsonOut::begin_array() {
+  before_value();
+  put('[');
+  levels_.emplace_back().array = true;
+  return *this;
+}
+
+JsonOut& JsonOut::end_object() {
+  if (levels_.empty() || levels_.back().array) throw std::logic_error("JSON end_object without an open object");
+  const bool empty = levels_.back().empty;
+  levels_.pop_back();
+  if (!empty) {
+    put('\n');
+    indent(levels_.size());
+  }
+  put('}');
+  maybe_flush();
+  return *this;
+}
+
+JsonOut& JsonOut::end_array() {
+  if (levels_.empty() || !levels_.back().array) throw std::logic_error("JSON end_array without an open array");
+  const bool empty = levels_.back().empty;
+  levels_.pop_back();
+  if (!empty) {
+    put('\n');
+    indent(levels_.size());
+  }
+  put(']');
+  maybe_flush();
+  return *this;
+}
+
+JsonOut& JsonOut::scalar(std::string_view text) {
+  before_value();
+  put(text);
+  maybe_flush();
+  return *this;
+}
+
+JsonOut& JsonOut::value(std::string_view s) {
+  if (plain(s)) {
+    before_value();
+    put('"');
+    put(s);
+    put('"');
+    maybe_flush();
+    return *this;
+  }
+  return scalar(nlohmann::json(std::string(s)).dump());
+}
+
+JsonOut& JsonOut::value(double d) { return scalar(nlohmann::json(d).dump()); }
+
+JsonOut& JsonOut::signed_integer(long long n) {
+  char b[24];
+  const auto r = std::to_chars(b, b + sizeof b, n);
+  return scalar(std::string_view(b, static_cast<size_t>(r.ptr - b)));
+}
+
+JsonOut& JsonOut::unsigned_integer(unsigned long long n) {
+  char b[24];
+  const auto r = std::to_chars(b, b + sizeof b, n);
+  return scalar(std::string_view(b, static_cast<size_t>(r.ptr - b)));
+}
+
+JsonOut& JsonOut::value(const nlohmann::json& j) {
+  // dump(2) lays it out from column 0; every line after the first moves in by this depth. A
+  // newline inside the dump is always layout (strings carry theirs as \n).
+  const std::string text = j.dump(2);
+  before_value();
+  const std::string pad(2 * levels_.size(), ' ');
+  size_t from = 0;
+  for (size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1) {
+    put(std::string_view(text).substr(from, nl + 1 - from));
+    put(pad);
+  }
+  put(std::string_view(text).substr(from));
+  maybe_flush();
+  return *this;
+}
+
+}  // namespace gn

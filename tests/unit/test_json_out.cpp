@@ -1,0 +1,122 @@
+// The streaming JSON writer: every document it writes is byte for byte nlohmann's dump(2) of the
+// same value (the layout the goldens, the status file and the host's parser have always seen),
+// strings escape exactly as nlohmann escapes them, and a key out of order is refused.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "apply_render.h"
+#include "fixture.h"
+#include "json_out.h"
+#include "plan_helpers.h"
+#include "plan_render.h"
+#include "status.h"
+#include "tempdir.h"
+
+namespace gn::test {
+namespace {
+
+using nlohmann::json;
+
+// The text must survive a parse and nlohmann's own dump(2) unchanged: same key order, indent,
+// separators, escapes and number forms.
+void expect_nlohmann_layout(const std::string& text, const std::string& what) {
+  const json parsed = json::parse(text);
+  EXPECT_EQ(parsed.dump(2), text) << what;
+}
+
+// Strings a tenant or a kernel could put anywhere in a document.
+const std::vector<std::string> kAwkward = {
+    "",           "plain",        "quote \" and backslash \\", "tab\tnew\nline\rcr",
+    "\b\f\x01\x1f", "esc \x1b[2J", "del \x7f",                   "UTF-8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+};
+
+TEST(JsonOut, PlanAndStatusOfEveryFixtureAreNlohmannsLayout) {
+  for (const auto& [name, f] : named_fixtures()) {
+    TempDir dir;
+    f.write(dir.path());
+    const Policy policy;
+    const Facts facts = probe_snapshot(dir.path(), policy);
+    const Plan plan = make_plan(facts, policy);
+    expect_nlohmann_layout(json_text([&](JsonOut& j) { write_plan_json(j, facts, policy, plan); }), name + " plan");
+    std::set<std::string> journal;
+    for (size_t i = 0; i < plan.settings.size(); i += 2) journal.insert(plan.settings[i].path());
+    const Status st{facts, policy, plan, std::nullopt, journal, std::nullopt};
+    expect_nlohmann_layout(json_text([&](JsonOut& j) { write_status_json(j, st); }), name + " status");
+  }
+}
+
+TEST(JsonOut, StatusWithALoadSampleAndANestedLastApply) {
+  TempDir dir;
+  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
+  const Policy policy;
+  const Facts facts = probe_snapshot(dir.path(), policy);
+  const Plan plan = make_plan(facts, policy);
+  Status st{facts, policy, plan, std::nullopt, {}, std::nullopt};
+  LoadSample l;
+  l.seconds = 1.5;
+  l.peak_pps = 250e3;
+  // Queues 0, 2 and 10: as text keys they sort 0, 10, 2.
+  l.nics.push_back({"eth0", 125e3, 125.25, {{0, 60e3}, {2, 0.1}, {10, 65e3}}, {}});
+  l.cpus.push_back({0, 1, 2, 3});
+  classify_load(l, Profile::Throughput);
+  st.load = l;
+  st.last_apply = json{{"command", "apply"},
+                       {"result", "ok"},
+                       {"summary", {{"writes", 3}, {"errors", 0}}},
+                       {"writes", json::array({json{{"to", "0f"}, {"from", kAwkward[3]}}})},
+                       {"unchanged", json::array()},
+                       {"epoch", 1795654183}};
+  const std::string text = json_text([&](JsonOut& j) { write_status_json(j, st); });
+  expect_nlohmann_layout(text, "status with load and last_apply");
+  EXPECT_NE(text.find("\"rx_queue_pps\": {\n"), std::string::npos) << text;
+}
+
+TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
+  ApplyReport a;
+  RevertReport r;
+  for (const auto& s : kAwkward) {
+    a.writes.push_back({s, "sys/class/net/" + s, SettingKind::Xps, s, s});
+    a.errors.push_back({s, "ethtool:" + s + ":channels", s, s});
+    r.gone.push_back({s, "proc/irq/1/smp_affinity", s});
+  }
+  a.failed_nics = kAwkward;
+  expect_nlohmann_layout(json_text([&](JsonOut& j) { write_apply_json(j, a, Policy{}, "partial"); }), "apply");
+  expect_nlohmann_layout(json_text([&](JsonOut& j) { write_apply_json(j, ApplyReport{}, Policy{}, "ok"); }),
+                         "empty apply");
+  expect_nlohmann_layout(json_text([&](JsonOut& j) { write_revert_json(j, r, "ok"); }), "revert");
+}
+
+TEST(JsonOut, StringsEscapeAsNlohmannEscapesThem) {
+  for (const auto& s : kAwkward) {
+    const std::string text = json_text([&](JsonOut& j) { j.value(s); });
+    EXPECT_EQ(text, json(s).dump()) << s;
+  }
+  // Not UTF-8: refused as nlohmann refuses it, not written.
+  EXPECT_THROW(json_text([](JsonOut& j) { j.value(std::string("\x9b" "31m")); }), json::type_error);
+}
+
+TEST(JsonOut, AKeyOutOfOrderIsRefused) {
+  EXPECT_THROW(json_text([](JsonOut& j) { j.begin_object().member("b", 1).member("a", 2); }), std::logic_error);
+  EXPECT_THROW(json_text([](JsonOut& j) { j.begin_object().member("a", 1).member("a", 2); }), std::logic_error);
+  EXPECT_THROW(json_text([](JsonOut& j) { j.begin_array().key("a"); }), std::logic_error);
+  EXPECT_EQ(json_text([](JsonOut& j) { j.begin_object().member("a", 1).member("b", -2).end_object(); }),
+            "{\n  \"a\": 1,\n  \"b\": -2\n}");
+}
+
+TEST(JsonOut, AStreamGetsTheSameTextInBlocks) {
+  TempDir dir;
+  named_fixtures().at("cpus-288").write(dir.path());
+  const Policy policy;
+  const Facts facts = probe_snapshot(dir.path(), policy);
+  const Plan plan = make_plan(facts, policy);
+  const auto write = [&](JsonOut& j) { write_plan_json(j, facts, policy, plan); };
+  const std::string text = json_text(write);
+  ASSERT_GT(text.size(), size_t{1} << 16) << "the document should span several blocks";
+  std::ostringstream out;
+  print_json(out, write);
+  EXPECT_EQ(out.str(), text + "\n");
+}
+
+}  // namespace
+}  // namespace gn::test

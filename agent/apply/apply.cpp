@@ -10,7 +10,7 @@
 namespace gn {
 
 Result<SysRoot::Rewrite> SysWriter::rewrite(const SysRoot& root, const std::string& rel,
-                                            const SysRoot::TextFor& text_for) {
+                                            const SysRoot::TextFor& text_for, const std::string* /*read_before*/) {
   SysRoot::Rewrite r;
   auto now = root.read(rel);
   if (!now) return now.error();
@@ -196,11 +196,16 @@ class Applier {
       const Setting& s = *p;
       std::string path = s.path();
       std::string written;
-      auto r = ctx_.writer.rewrite(ctx_.root, path, [&](std::string_view now) {
-        auto text = text_to_write(now, s.desired);
-        if (text && *text) written = **text;
-        return text;
-      });
+      // Without a channel change the file holds what the probe read from it under the lock,
+      // and the probe kept it open: written and read back there. After one, it is read again.
+      auto r = ctx_.writer.rewrite(
+          ctx_.root, path,
+          [&](std::string_view now) {
+            auto text = text_to_write(now, s.desired);
+            if (text && *text) written = **text;
+            return text;
+          },
+          g.channels ? nullptr : &s.current);
       if (r && r->written && !kernel_kept(s.kept(), r->after, s.desired, ctx_.online))
         r = make_error(ctx_.root.display(path), "the kernel kept '" + r->after + "' after writing '" + written + "'");
       if (!r && s.kind == SettingKind::IrqAffinity && r.error().code == EIO) {
@@ -253,10 +258,13 @@ class Applier {
                               const std::string& original, const CpuSet& online, bool* wrote = nullptr,
                               std::string* now = nullptr) {
     const auto value = parse_value(row(t.kind).type, original);
-    auto r = writer.rewrite(root, path, [&](std::string_view cur) -> Result<std::optional<std::string>> {
-      if (value ? holds(cur, *value) : trim(cur) == original) return std::optional<std::string>();
-      return std::optional<std::string>(original);
-    });
+    auto r = writer.rewrite(
+        root, path,
+        [&](std::string_view cur) -> Result<std::optional<std::string>> {
+          if (value ? holds(cur, *value) : trim(cur) == original) return std::optional<std::string>();
+          return std::optional<std::string>(original);
+        },
+        /*read_before=*/nullptr);
     if (!r) return r.error();
     if (now) *now = r->before;
     if (wrote) *wrote = r->written;

@@ -19,18 +19,19 @@ class SysWriter {
   virtual ~SysWriter() = default;
   virtual Result<void> write(const std::string& rel, const std::string& text) = 0;
   // Reads the file, writes what `text_for` says (if anything) and reads it back. This default
-  // goes through write() and `root`'s reads; RootWriter does it all on one open file.
+  // goes through write() and `root`'s reads; RootWriter does it all on one open file, and with
+  // `read_before` (what the probe read, see SysRoot::rewrite) on the file the probe kept open.
   virtual Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel,
-                                           const SysRoot::TextFor& text_for);
+                                           const SysRoot::TextFor& text_for, const std::string* read_before);
 };
 
 class RootWriter : public SysWriter {
  public:
   explicit RootWriter(const SysRoot& root) : root_(root) {}
   Result<void> write(const std::string& rel, const std::string& text) override { return root_.write(rel, text); }
-  Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel,
-                                   const SysRoot::TextFor& text_for) override {
-    return root.rewrite(rel, text_for);
+  Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel, const SysRoot::TextFor& text_for,
+                                   const std::string* read_before) override {
+    return root.rewrite(rel, text_for, read_before);
   }
 
  private:

@@ -23,6 +23,10 @@ namespace gn {
 
 namespace {
 
+// At most this many targets stay open between probe and apply (16 NICs x 256 queues x 3 files
+// is 12288; each kept sysfs file holds a page of kernel memory until apply or exit).
+constexpr size_t kKeptTargets = 16384;
+
 std::string lock_path(const CliOptions& o) { return o.run_dir + "/guest-nettune.lock"; }
 
 // Takes the run lock, or says why not (exit code in `code`).
@@ -102,6 +106,8 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     if (!lock) return code;
   }
   Session s(o);
+  // A run that writes opens each target once: the probe keeps what it reads open for apply.
+  if (!o.dry_run && may_write) s.root.keep_targets(kKeptTargets);
   if (const int failed = probe_and_plan(o, s)) return failed;
   // The boot unit and udev: only what an explicit apply asked for and no revert took back.
   if (o.automatic) {

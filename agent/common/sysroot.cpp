@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,6 +94,53 @@ class SysRoot::DirCache {
   std::string last_;
 };
 
+// Targets a run that will write read and keeps open (see keep_targets), by path relative to
+// the root. Each is taken out when rewrite() uses it; the rest are closed with the last copy of
+// the SysRoot.
+class SysRoot::KeptFiles {
+ public:
+  KeptFiles() = default;
+  KeptFiles(const KeptFiles&) = delete;
+  KeptFiles& operator=(const KeptFiles&) = delete;
+  ~KeptFiles() {
+    for (const auto& kept : fds_) ::close(kept.second);
+  }
+
+  void enable(size_t max) {
+    std::lock_guard<std::mutex> hold(mutex_);
+    max_ = max;
+  }
+  bool enabled() {
+    std::lock_guard<std::mutex> hold(mutex_);
+    return max_ > 0;
+  }
+  // Keeps `fd` for `rel`; false (the caller closes it) when full or `rel` is kept already.
+  bool keep(const std::string& rel, int fd) {
+    std::lock_guard<std::mutex> hold(mutex_);
+    if (fds_.size() >= max_) return false;
+    return fds_.emplace(rel, fd).second;
+  }
+  // The kept descriptor of `rel`, now the caller's; -1 when there is none.
+  int take(const std::string& rel) {
+    std::lock_guard<std::mutex> hold(mutex_);
+    if (fds_.empty()) return -1;
+    auto it = fds_.find(rel);
+    if (it == fds_.end()) return -1;
+    const int fd = it->second;
+    fds_.erase(it);
+    return fd;
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> hold(mutex_);
+    return fds_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  size_t max_ = 0;
+  std::unordered_map<std::string, int> fds_;
+};
+
 int SysRoot::open_file(const std::string& rel, int flags) const {
   const std::string path = host_path(rel);
   const auto file = path.rfind('/');
@@ -104,7 +152,8 @@ int SysRoot::open_file(const std::string& rel, int flags) const {
   return ::open(path.c_str(), flags);
 }
 
-SysRoot::SysRoot(std::string root) : root_(std::move(root)), dirs_(std::make_shared<DirCache>()) {
+SysRoot::SysRoot(std::string root)
+    : root_(std::move(root)), dirs_(std::make_shared<DirCache>()), kept_(std::make_shared<KeptFiles>()) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_.empty()) root_ = "/";
   if (is_snapshot()) {
@@ -332,13 +381,61 @@ Result<std::string> read_from_start(int fd, From from) {
 }
 }  // namespace
 
-Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor& text_for) const {
-  Fd fd(open_file(rel, O_RDWR | O_CLOEXEC));
+void SysRoot::keep_targets(size_t max) const {
+  // Every kept file is a descriptor: the soft limit (often 1024) goes up to the hard one, and
+  // a reserve stays for everything else the run opens.
+  constexpr rlim_t kReserve = 256;
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    struct rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  size_t room = max;
+  if (lim.rlim_cur != RLIM_INFINITY)
+    room = lim.rlim_cur > kReserve ? static_cast<size_t>(lim.rlim_cur - kReserve) : 0;
+  kept_->enable(std::min(max, room));
+}
+
+size_t SysRoot::kept_targets() const { return kept_->size(); }
+
+Result<std::string> SysRoot::read_target(const std::string& rel) const {
+  // A capture records what it reads, and a snapshot's unreadable files keep their errno: both
+  // go through read(), as does every read when nothing is kept.
+  if (recorder_ != nullptr || !unreadable_.empty() || !kept_->enabled()) return read(rel);
+  const int fd = open_file(rel, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return sys_error(rel, "opening", err);
+    // No writer behind the file (EACCES, even for root), a read-only root: read it only.
+    return read(rel);
+  }
+  auto text = read_from_start(fd, From::Here);
+  if (!text) {
+    ::close(fd);
+    return sys_error(rel, "reading", text.error().code);
+  }
+  if (!kept_->keep(rel, fd)) ::close(fd);
+  return text;
+}
+
+Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor& text_for,
+                                          const std::string* read_before) const {
+  const int kept = kept_->take(rel);
+  const bool known = kept >= 0 && read_before != nullptr;
+  if (kept >= 0 && !known) ::close(kept);
+  Fd fd(known ? kept : open_file(rel, O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return sys_error(rel, "opening for writing", errno);
   Rewrite r;
-  auto now = read_from_start(fd.get(), From::Here);
-  if (!now) return sys_error(rel, "reading", now.error().code);
-  r.before = std::string(trim(*now));
+  if (known) {
+    // Read by read_target() on this open file, under the run's lock.
+    r.before = *read_before;
+  } else {
+    auto now = read_from_start(fd.get(), From::Here);
+    if (!now) return sys_error(rel, "reading", now.error().code);
+    r.before = std::string(trim(*now));
+  }
   auto text = text_for(r.before);
   if (!text) return make_error(display(rel), text.error().message, text.error().hint, text.error().code);
   if (!*text) {

@@ -3,6 +3,7 @@
 // relative to that root ("sys/class/net"). No other code builds a /sys or /proc path.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,21 +60,36 @@ class SysRoot {
   // One write() of the whole text, as `echo > file` does.
   Result<void> write(const std::string& rel, const std::string& text) const;
 
+  // A run that will write keeps the targets it reads open, so that each is opened once: after
+  // keep_targets(), read_target() opens a file for reading and writing (where it may be
+  // written), reads it and keeps it open, at most `max` files (and RLIMIT_NOFILE's soft limit,
+  // raised to the hard limit, less a reserve); rewrite() of that path, given what was read,
+  // then writes and reads back on that open file. Past the cap, or for a file that does not
+  // open for writing, read_target() is read() and rewrite() opens the file again.
+  void keep_targets(size_t max) const;
+  Result<std::string> read_target(const std::string& rel) const;
+  // How many files are kept open now (for tests).
+  size_t kept_targets() const;
+
   // Reads the file, asks `text_for` what to write given what it holds (nothing when it returns
   // nullopt), writes that with one write() and reads back what the file then holds: all on
-  // one open file.
+  // one open file. `read_before` is what read_target() read from the file, trimmed: when the
+  // file is kept open, it is not read again but written and read back on the kept file.
+  // Without it (nullptr) the file is opened and read now, and a kept one is closed unused.
   struct Rewrite {
     std::string before;  // as read, trimmed
     bool written = false;
     std::string after;   // as read back, trimmed (== before when nothing was written)
   };
   using TextFor = std::function<Result<std::optional<std::string>>(std::string_view now)>;
-  Result<Rewrite> rewrite(const std::string& rel, const TextFor& text_for) const;
+  Result<Rewrite> rewrite(const std::string& rel, const TextFor& text_for,
+                          const std::string* read_before = nullptr) const;
 
   void set_recorder(ReadRecorder* r) { recorder_ = r; }
 
  private:
   class DirCache;
+  class KeptFiles;
   // open(2) of ROOT/rel, or openat(2) relative to a kept directory (see DirCache).
   int open_file(const std::string& rel, int flags) const;
   Result<std::string> resolve_recorded(const std::string& rel) const;
@@ -86,6 +102,7 @@ class SysRoot {
   ReadRecorder* recorder_ = nullptr;
   std::map<std::string, int> unreadable_;  // snapshot: files that failed to read at capture
   std::shared_ptr<DirCache> dirs_;         // shared by copies: the descriptors are closed once
+  std::shared_ptr<KeptFiles> kept_;        // the same
 };
 
 }  // namespace gn

@@ -12,7 +12,7 @@ namespace gn {
 
 SysFile read_sysfile(const SysRoot& root, const std::string& rel) {
   SysFile f;
-  auto text = root.read(rel);
+  auto text = root.read_target(rel);
   if (text) f.text = std::string(trim(*text));
   else f.error = text.error().code;
   return f;

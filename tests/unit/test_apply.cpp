@@ -137,6 +137,54 @@ TEST(Apply, ChannelsFirstThenNewQueuesAndRevertRemovesThem) {
   EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
 }
 
+// The snapshot's channels, and what the 4.19+ driver does on a channel change: it rewrites XPS
+// (here one file's, `target`, to `xps`).
+class XpsRewritingEthtool : public SnapshotEthtool {
+ public:
+  explicit XpsRewritingEthtool(const SysRoot& root) : SnapshotEthtool(root), root_(root) {}
+  std::string target, xps;
+  Result<void> set_channels(const std::string& name, const Channels& want) override {
+    if (auto r = SnapshotEthtool::set_channels(name, want); !r) return r;
+    return root_.write(target, xps);
+  }
+
+ private:
+  const SysRoot& root_;
+};
+
+TEST(Apply, KeptTargetsGiveTheSameBytesAndAChannelChangeIsReadAgain) {
+  // One open per target (the probe keeps what it reads for apply) ends where fresh reads do;
+  // after a channel change every file is read again, so what the driver wrote is seen.
+  Rig fresh("isolated-cpus");
+  ASSERT_TRUE(fresh.apply().ok());
+  Rig rig("isolated-cpus");
+  const SysRoot root(rig.dir.path());
+  root.keep_targets(4096);
+  XpsRewritingEthtool eth(root);
+  auto f = probe(root, eth, ProbeOptions{rig.policy.drivers});
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  EXPECT_GT(root.kept_targets(), 0u);
+  const Plan plan = make_plan(*f, rig.policy);
+  std::string nic;
+  for (const auto& s : plan.settings)
+    if (s.kind == SettingKind::Xps && s.action == Action::Write && eth.target.empty())
+      nic = s.nic, eth.xps = s.desired.text(), eth.target = s.path();
+  const std::string& rewritten = eth.target;
+  ASSERT_FALSE(rewritten.empty()) << "the fixture plans an XPS write";
+  auto j = Journal::load(rig.dir / "state");
+  ASSERT_TRUE(j.ok());
+  RootWriter w(root);
+  ApplyContext ctx{root, eth, w, &*j, f->cpus.online, false, &*f};
+  auto r = apply_plan(plan, ctx);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_TRUE(r->errors.empty());
+  EXPECT_EQ(r->writes.front().target, "ethtool:" + nic + ":channels");
+  EXPECT_NE(std::find(r->unchanged.begin(), r->unchanged.end(), rewritten), r->unchanged.end())
+      << rewritten << " held the driver's value when apply came to it";
+  for (const auto& wr : r->writes) EXPECT_NE(wr.target, rewritten);
+  EXPECT_EQ(differences(dump(rig.dir.path()), dump(fresh.dir.path())), "");
+}
+
 TEST(Apply, ARefusedWriteRollsBackThatNicOnlyInReverseOrder) {
   Rig rig("bond-over-virtio");
   const auto before = dump(rig.dir.path());

@@ -100,6 +100,92 @@ TEST(SnapshotFiles, UnreadableFilesFailAsTheyDidWhenCaptured) {
   EXPECT_NE(r.error().target.find(dir.path()), std::string::npos) << "errors name the file under the root";
 }
 
+// A run that writes opens each target once: the file read_target() kept open is the one
+// rewrite() writes and reads back, without opening or reading it again.
+struct KeptTargetRig {
+  KeptTargetRig() {
+    std::filesystem::create_directories(dir / "sys/class/net/eth0/queues/rx-0");
+    write_text(dir / a, "0\n");
+    write_text(dir / b, "0\n");
+  }
+  // Another file takes the path: only a kept open file still reaches the one that was read.
+  void replace(const std::string& rel) {
+    write_text(dir / (rel + ".new"), "5\n");
+    std::filesystem::rename(dir / (rel + ".new"), dir / rel);
+  }
+  Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel, const std::string* before) {
+    return root.rewrite(
+        rel,
+        [&](std::string_view now) -> Result<std::optional<std::string>> {
+          seen = std::string(now);
+          return std::optional<std::string>("f");
+        },
+        before);
+  }
+  TempDir dir;
+  const std::string a = "sys/class/net/eth0/queues/rx-0/rps_cpus", b = "sys/class/net/eth0/queues/rx-0/rps_flow_cnt";
+  const std::string read_before = "0";
+  std::string seen;  // what text_for was given
+};
+
+TEST(KeptTargets, RewriteWritesAndReadsBackOnTheFileThatWasRead) {
+  KeptTargetRig rig;
+  const SysRoot root(rig.dir.path());
+  root.keep_targets(8);
+  auto text = root.read_target(rig.a);
+  ASSERT_TRUE(text.ok()) << text.error().text();
+  EXPECT_EQ(*text, "0\n");
+  EXPECT_EQ(root.kept_targets(), 1u);
+  rig.replace(rig.a);
+  auto r = rig.rewrite(root, rig.a, &rig.read_before);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(rig.seen, "0") << "decided on what was read, not read again";
+  EXPECT_EQ(r->before, "0");
+  EXPECT_TRUE(r->written);
+  EXPECT_EQ(r->after, "f") << "read back on the kept file";
+  EXPECT_EQ(read_text(rig.dir / rig.a), "5\n") << "the path was not opened again";
+  EXPECT_EQ(root.kept_targets(), 0u) << "the kept file is used once";
+}
+
+TEST(KeptTargets, WithoutWhatWasReadTheFileIsOpenedAndReadAgain) {
+  KeptTargetRig rig;
+  const SysRoot root(rig.dir.path());
+  root.keep_targets(8);
+  ASSERT_TRUE(root.read_target(rig.a).ok());
+  rig.replace(rig.a);
+  auto r = rig.rewrite(root, rig.a, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(rig.seen, "5");
+  EXPECT_EQ(read_text(rig.dir / rig.a), "f\n");
+  EXPECT_EQ(root.kept_targets(), 0u) << "the unused kept file is closed";
+}
+
+TEST(KeptTargets, PastTheCapAFileIsOpenedAgain) {
+  KeptTargetRig rig;
+  const SysRoot root(rig.dir.path());
+  root.keep_targets(1);
+  ASSERT_TRUE(root.read_target(rig.a).ok());
+  ASSERT_TRUE(root.read_target(rig.b).ok());
+  EXPECT_EQ(root.kept_targets(), 1u);
+  rig.replace(rig.b);
+  auto r = rig.rewrite(root, rig.b, &rig.read_before);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(rig.seen, "5") << "not kept: read where it is now";
+  EXPECT_EQ(read_text(rig.dir / rig.b), "f\n");
+}
+
+TEST(KeptTargets, NothingIsKeptUnlessAskedAndMissingFilesFail) {
+  KeptTargetRig rig;
+  const SysRoot root(rig.dir.path());
+  ASSERT_TRUE(root.read_target(rig.a).ok());
+  EXPECT_EQ(root.kept_targets(), 0u);
+  root.keep_targets(8);
+  auto missing = root.read_target("sys/class/net/eth0/queues/rx-0/nothing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ENOENT);
+  EXPECT_EQ(root.kept_targets(), 0u);
+}
+
 TEST(EthtoolFile, RoundTrips) {
   EthtoolFile f;
   f.driver = "veth";

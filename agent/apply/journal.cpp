@@ -7,6 +7,7 @@
 
 #include "cpuset.h"
 #include "durable_file.h"
+#include "json_out.h"
 #include "kernel_paths.h"
 #include "policy.h"
 
@@ -130,15 +131,27 @@ unsigned read_ifindex(const SysRoot& root, const std::string& nic) {
   return all_digits(s, 9) ? static_cast<unsigned>(std::stoul(s)) : 0;
 }
 
-std::string Journal::to_json(const JournalFile& file) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& e : file.entries)
-    arr.push_back({{"target", e.target},
-                   {"kind", to_string(e.kind)},
-                   {"nic", e.nic},
-                   {"ifindex", e.ifindex},
-                   {"original", e.original}});
-  return nlohmann::json{{"format", kJournalFormat}, {"boot_id", file.boot_id}, {"entries", arr}}.dump(1) + "\n";
+std::string Journal::to_json(const JournalFile& file) { return to_json(file.boot_id, file.entries); }
+
+// Streamed (the same bytes as nlohmann's dump(1) of the tree), without copying the entries.
+std::string Journal::to_json(const std::string& boot_id, const std::vector<JournalEntry>& entries) {
+  return json_text(
+             [&](JsonOut& j) {
+               j.begin_object();
+               j.member("boot_id", boot_id);
+               j.key("entries").begin_array();
+               for (const auto& e : entries) {
+                 j.begin_object();
+                 j.member("ifindex", e.ifindex).member("kind", to_string(e.kind)).member("nic", e.nic);
+                 j.member("original", e.original).member("target", e.target);
+                 j.end_object();
+               }
+               j.end_array();
+               j.member("format", kJournalFormat);
+               j.end_object();
+             },
+             1) +
+         "\n";
 }
 
 std::string Journal::to_json(const std::vector<JournalEntry>& entries) {
@@ -273,10 +286,7 @@ Result<void> Journal::forget(const std::vector<std::string>& targets) {
 }
 
 Result<void> Journal::save() {
-  JournalFile f;
-  f.boot_id = ctx_.boot_id;
-  f.entries = entries_;
-  if (auto r = write_file_atomically(path_, to_json(f)); !r) return r;
+  if (auto r = write_file_atomically(path_, to_json(ctx_.boot_id, entries_)); !r) return r;
   stale_in_file_ = false;
   return {};
 }

@@ -79,6 +79,7 @@ class Journal {
   Result<void> forget(const std::vector<std::string>& targets);
 
   static std::string to_json(const JournalFile& file);
+  static std::string to_json(const std::string& boot_id, const std::vector<JournalEntry>& entries);
   // The entries in a journal of unknown boot (for tools and fuzzing).
   static std::string to_json(const std::vector<JournalEntry>& entries);
   // Parses and validates: errors say which entry and what is wrong with it.

@@ -7,6 +7,7 @@
 
 #include "apply_render.h"
 #include "fixture.h"
+#include "journal.h"
 #include "json_out.h"
 #include "plan_helpers.h"
 #include "plan_render.h"
@@ -85,6 +86,15 @@ TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
   expect_nlohmann_layout(json_text([&](JsonOut& j) { write_apply_json(j, ApplyReport{}, Policy{}, "ok"); }),
                          "empty apply");
   expect_nlohmann_layout(json_text([&](JsonOut& j) { write_revert_json(j, r, "ok"); }), "revert");
+}
+
+TEST(JsonOut, TheJournalIsNlohmannsDumpWithIndentOne) {
+  std::vector<JournalEntry> entries;
+  for (const auto& s : kAwkward) entries.push_back({"sys/class/net/" + s, SettingKind::RpsCpus, s, s, 7});
+  entries.push_back({"proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "300", 0});
+  const std::string text = Journal::to_json("0b8d3a4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", entries);
+  EXPECT_EQ(json::parse(text).dump(1) + "\n", text);
+  EXPECT_EQ(Journal::to_json(std::string(), {}), "{\n \"boot_id\": \"\",\n \"entries\": [],\n \"format\": 2\n}\n");
 }
 
 TEST(JsonOut, StringsEscapeAsNlohmannEscapesThem) {

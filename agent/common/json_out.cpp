@@ -32,7 +32,7 @@ void JsonOut::flush() {
   buf_.clear();
 }
 
-void JsonOut::indent(size_t depth) { buf_.append(2 * depth, ' '); }
+void JsonOut::indent(size_t depth) { buf_.append(indent_ * depth, ' '); }
 
 void JsonOut::before_value() {
   if (levels_.empty() || !levels_.back().array) return;  // top level, or after key()
@@ -131,11 +131,11 @@ JsonOut& JsonOut::unsigned_integer(unsigned long long n) {
 }
 
 JsonOut& JsonOut::value(const nlohmann::json& j) {
-  // dump(2) lays it out from column 0; every line after the first moves in by this depth. A
+  // dump() lays it out from column 0; every line after the first moves in by this depth. A
   // newline inside the dump is always layout (strings carry theirs as \n).
-  const std::string text = j.dump(2);
+  const std::string text = j.dump(static_cast<int>(indent_));
   before_value();
-  const std::string pad(2 * levels_.size(), ' ');
+  const std::string pad(indent_ * levels_.size(), ' ');
   size_t from = 0;
   for (size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1) {
     put(std::string_view(text).substr(from, nl + 1 - from));

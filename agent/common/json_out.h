@@ -1,7 +1,8 @@
-// A streaming JSON writer for the agent's big documents (plan, status, apply and revert results).
-// It writes the same bytes as nlohmann::json's dump(2) of the equivalent tree — keys sorted, two
-// spaces of indent, the same string escapes and number forms — without building the tree: at 1024
-// CPUs × 16 NICs × 256 queues the tree cost several times the writing and most of the peak memory.
+// A streaming JSON writer for the agent's big documents (plan, status, apply and revert results,
+// the journal). It writes the same bytes as nlohmann::json's dump(indent) of the equivalent tree —
+// keys sorted, the same indent, string escapes and number forms — without building the tree: at
+// 1024 CPUs × 16 NICs × 256 queues the tree cost several times the writing and most of the peak
+// memory.
 //
 // Keys must be given in the order nlohmann sorts them (byte order); a key out of order throws
 // std::logic_error, so a renderer that breaks the order fails its golden test instead of writing a
@@ -21,9 +22,9 @@ namespace gn {
 class JsonOut {
  public:
   // Writes into `sink`, a block at a time (nothing is kept beyond one block).
-  explicit JsonOut(std::ostream& sink) : sink_(&sink) {}
+  explicit JsonOut(std::ostream& sink, unsigned indent = 2) : sink_(&sink), indent_(indent) {}
   // Writes into `text`, appending.
-  explicit JsonOut(std::string& text) : text_(&text) {}
+  explicit JsonOut(std::string& text, unsigned indent = 2) : text_(&text), indent_(indent) {}
   JsonOut(const JsonOut&) = delete;
   JsonOut& operator=(const JsonOut&) = delete;
   ~JsonOut() { flush(); }
@@ -79,6 +80,7 @@ class JsonOut {
 
   std::ostream* sink_ = nullptr;
   std::string* text_ = nullptr;
+  unsigned indent_ = 2;  // spaces per level, as dump(indent)
   std::string buf_;
   std::vector<Level> levels_;
 };
@@ -95,10 +97,10 @@ void print_json(std::ostream& out, Write&& write) {
 
 // A document written by `write` as text (without a final newline).
 template <class Write>
-std::string json_text(Write&& write) {
+std::string json_text(Write&& write, unsigned indent = 2) {
   std::string text;
   {
-    JsonOut j(text);
+    JsonOut j(text, indent);
     write(j);
   }
   return text;

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
 
 #include "cpuset.h"
 #include "durable_file.h"
@@ -85,29 +89,200 @@ Result<void> check_original(const JournalEntry& e) {
   return {};
 }
 
-Result<JournalEntry> parse_entry(const nlohmann::json& j, int format) {
-  if (!j.is_object()) return make_error("", "is not an object");
-  static const std::set<std::string> v1 = {"target", "kind", "nic", "original"};
-  static const std::set<std::string> v2 = {"target", "kind", "nic", "original", "ifindex"};
-  const auto& keys = format == 1 ? v1 : v2;
-  for (const auto& item : j.items())
-    if (!keys.count(item.key())) return make_error("", "unknown key '" + item.key() + "'");
-  for (const auto& k : keys)
-    if (!j.contains(k)) return make_error("", "has no '" + k + "'");
-  for (const char* k : {"target", "kind", "nic", "original"})
-    if (!j.at(k).is_string()) return make_error("", "'" + std::string(k) + "' is not a string");
+// A JSON value as the journal's checks see it: a string, an integer, or anything else.
+struct Scalar {
+  enum class Type { Absent, String, Signed, Unsigned, Other };
+  Type type = Type::Absent;
+  std::string text;              // String
+  long long signed_value = 0;    // Signed (negative)
+  unsigned long long unsigned_value = 0;  // Unsigned
+
+  bool present() const { return type != Type::Absent; }
+  bool is_integer() const { return type == Type::Signed || type == Type::Unsigned; }
+  // As JSON, for messages.
+  std::string dump() const {
+    switch (type) {
+      case Type::String: return nlohmann::json(text).dump();
+      case Type::Signed: return std::to_string(signed_value);
+      case Type::Unsigned: return std::to_string(unsigned_value);
+      case Type::Absent:
+      case Type::Other: break;
+    }
+    return "a value";
+  }
+};
+
+// An element of "entries" as read, before any check.
+struct RawEntry {
+  bool object = false;
+  Scalar target, kind, nic, original, ifindex;
+  std::optional<std::string> first_unknown;  // the first key, in sorted order, of no known name
+};
+
+// The journal as read, before any check: only what the checks look at.
+struct RawJournal {
+  bool root_object = false;
+  std::set<std::string> keys;  // top-level keys
+  Scalar format, boot_id;
+  bool entries_array = false;
+  std::vector<RawEntry> entries;
+};
+
+// Reads the journal's JSON (nlohmann's strict parser, as events) into a RawJournal without
+// building a document: a journal of every queue of a wide guest is read at every run. A key
+// given twice counts with its last value, as in a parsed document.
+class JournalReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit JournalReader(RawJournal& out) : out_(out) {}
+
+  bool null() override { return value(Scalar{}); }
+  bool boolean(bool /*val*/) override { return value(Scalar{}); }
+  bool number_integer(number_integer_t val) override {
+    Scalar v;
+    v.type = Scalar::Type::Signed;
+    v.signed_value = val;
+    return value(std::move(v));
+  }
+  bool number_unsigned(number_unsigned_t val) override {
+    Scalar v;
+    v.type = Scalar::Type::Unsigned;
+    v.unsigned_value = val;
+    return value(std::move(v));
+  }
+  bool number_float(number_float_t /*val*/, const string_t& /*s*/) override { return value(Scalar{}); }
+  bool string(string_t& val) override {
+    Scalar v;
+    v.type = Scalar::Type::String;
+    v.text = std::move(val);
+    return value(std::move(v));
+  }
+  bool binary(binary_t& /*val*/) override { return value(Scalar{}); }
+  bool start_object(std::size_t /*elements*/) override { return open(Ctx::Entry); }
+  bool start_array(std::size_t /*elements*/) override { return open(Ctx::Entries); }
+  bool key(string_t& val) override {
+    if (stack_.empty()) return true;
+    if (stack_.back() == Ctx::Root) {
+      key_ = val;
+      out_.keys.insert(val);
+    } else if (stack_.back() == Ctx::Entry) {
+      key_ = val;
+      RawEntry& e = out_.entries.back();
+      if (entry_slot(e) == nullptr && (!e.first_unknown || val < *e.first_unknown)) e.first_unknown = val;
+    }
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& /*ex*/) override {
+    return false;
+  }
+
+ private:
+  // What a nested level is to the journal: the top object, the entries array, an entry, or
+  // something inside a value that is not a string or number (skipped).
+  enum class Ctx { Root, Entries, Entry, Skip };
+
+  Scalar* entry_slot(RawEntry& e) const {
+    if (key_ == "target") return &e.target;
+    if (key_ == "kind") return &e.kind;
+    if (key_ == "nic") return &e.nic;
+    if (key_ == "original") return &e.original;
+    if (key_ == "ifindex") return &e.ifindex;
+    return nullptr;
+  }
+  Scalar* root_slot() const {
+    if (key_ == "format") return &out_.format;
+    if (key_ == "boot_id") return &out_.boot_id;
+    return nullptr;
+  }
+
+  // A string, number or other plain value where the parser stands.
+  bool value(Scalar v) {
+    if (stack_.empty()) return true;  // the whole document is one value: not an object
+    switch (stack_.back()) {
+      case Ctx::Root:
+        if (Scalar* slot = root_slot()) *slot = std::move(v);
+        else if (key_ == "entries") out_.entries_array = false, out_.entries.clear();
+        break;
+      case Ctx::Entries: out_.entries.emplace_back(); break;
+      case Ctx::Entry:
+        if (Scalar* slot = entry_slot(out_.entries.back())) *slot = std::move(v);
+        break;
+      case Ctx::Skip: break;
+    }
+    return true;
+  }
+
+  // An object (Entry) or array (Entries) starts where the parser stands.
+  bool open(Ctx as) {
+    const bool object = as == Ctx::Entry;
+    Ctx next = Ctx::Skip;
+    if (stack_.empty()) {
+      out_.root_object = object;
+      next = object ? Ctx::Root : Ctx::Skip;
+    } else {
+      Scalar other;
+      other.type = Scalar::Type::Other;
+      switch (stack_.back()) {
+        case Ctx::Root:
+          if (Scalar* slot = root_slot()) {
+            *slot = other;
+          } else if (key_ == "entries") {
+            out_.entries_array = !object;
+            out_.entries.clear();
+            if (!object) next = Ctx::Entries;
+          }
+          break;
+        case Ctx::Entries:
+          out_.entries.emplace_back();
+          out_.entries.back().object = object;
+          if (object) next = Ctx::Entry;
+          break;
+        case Ctx::Entry:
+          if (Scalar* slot = entry_slot(out_.entries.back())) *slot = other;
+          break;
+        case Ctx::Skip: break;
+      }
+    }
+    stack_.push_back(next);
+    return true;
+  }
+  bool close() {
+    if (!stack_.empty()) stack_.pop_back();
+    return true;
+  }
+
+  RawJournal& out_;
+  std::vector<Ctx> stack_;
+  std::string key_;  // the last key of the innermost Root or Entry
+};
+
+Result<JournalEntry> parse_entry(RawEntry& raw, int format) {
+  if (!raw.object) return make_error("", "is not an object");
+  // Keys in sorted order, as a document lists them: the first one of no known name.
+  std::optional<std::string> unknown = raw.first_unknown;
+  if (format == 1 && raw.ifindex.present() && (!unknown || std::string("ifindex") < *unknown)) unknown = "ifindex";
+  if (unknown) return make_error("", "unknown key '" + *unknown + "'");
+  const std::pair<const char*, const Scalar*> keys[] = {
+      {"ifindex", &raw.ifindex}, {"kind", &raw.kind}, {"nic", &raw.nic}, {"original", &raw.original}, {"target", &raw.target}};
+  for (const auto& [name, v] : keys)
+    if (!v->present() && !(format == 1 && v == &raw.ifindex)) return make_error("", "has no '" + std::string(name) + "'");
+  const std::pair<const char*, const Scalar*> strings[] = {
+      {"target", &raw.target}, {"kind", &raw.kind}, {"nic", &raw.nic}, {"original", &raw.original}};
+  for (const auto& [name, v] : strings)
+    if (v->type != Scalar::Type::String) return make_error("", "'" + std::string(name) + "' is not a string");
   JournalEntry e;
-  e.target = j.at("target").get<std::string>();
-  const auto kind = setting_kind_from_string(j.at("kind").get<std::string>());
-  if (!kind) return make_error("", "unknown kind " + j.at("kind").dump());
+  const auto kind = setting_kind_from_string(raw.kind.text);
+  if (!kind) return make_error("", "unknown kind " + raw.kind.dump());
   e.kind = *kind;
-  e.nic = j.at("nic").get<std::string>();
-  e.original = j.at("original").get<std::string>();
+  e.target = std::move(raw.target.text);
+  e.nic = std::move(raw.nic.text);
+  e.original = std::move(raw.original.text);
   if (format >= 2) {
-    const auto& ix = j.at("ifindex");
-    if (!ix.is_number_unsigned() || ix.get<unsigned long long>() > 0x7fffffffULL)
+    if (raw.ifindex.type != Scalar::Type::Unsigned || raw.ifindex.unsigned_value > 0x7fffffffULL)
       return make_error("", "'ifindex' is not an interface index");
-    e.ifindex = ix.get<unsigned>();
+    e.ifindex = static_cast<unsigned>(raw.ifindex.unsigned_value);
     if (e.nic.empty() && e.ifindex != 0) return make_error("", "a sysctl has no ifindex");
   }
   if (auto r = check_target(e); !r) return r.error();
@@ -161,37 +336,40 @@ std::string Journal::to_json(const std::vector<JournalEntry>& entries) {
 }
 
 Result<JournalFile> Journal::parse(const std::string& text) {
-  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error("", "is not JSON");
-  if (!j.is_object()) return make_error("", "is not a JSON object");
-  if (!j.contains("format") || !j.at("format").is_number_integer())
-    return make_error("", "has no format number");
+  RawJournal raw;
+  JournalReader reader(raw);
+  if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
+  if (!raw.root_object) return make_error("", "is not a JSON object");
+  if (!raw.format.is_integer()) return make_error("", "has no format number");
   JournalFile f;
-  f.format = j.at("format").get<int>();
-  if (f.format != 1 && f.format != kJournalFormat)
-    return make_error("", "journal format " + j.at("format").dump() + " is not 1 or " + std::to_string(kJournalFormat) +
+  const bool known_format = raw.format.type == Scalar::Type::Unsigned &&
+                            (raw.format.unsigned_value == 1 || raw.format.unsigned_value == kJournalFormat);
+  if (!known_format)
+    return make_error("", "journal format " + raw.format.dump() + " is not 1 or " + std::to_string(kJournalFormat) +
                               " (written by another version of guest-nettune?)");
-  for (const auto& item : j.items()) {
-    const std::string& k = item.key();
+  f.format = static_cast<int>(raw.format.unsigned_value);
+  for (const auto& k : raw.keys) {
     if (k != "format" && k != "entries" && !(k == "boot_id" && f.format >= 2))
       return make_error("", "unknown key '" + k + "'");
   }
   if (f.format >= 2) {
-    if (!j.contains("boot_id") || !j.at("boot_id").is_string()) return make_error("", "has no boot_id");
-    f.boot_id = j.at("boot_id").get<std::string>();
-    if (!f.boot_id.empty() && !is_uuid(f.boot_id)) return make_error("", "boot_id " + j.at("boot_id").dump() + " is not a boot id");
+    if (raw.boot_id.type != Scalar::Type::String) return make_error("", "has no boot_id");
+    f.boot_id = raw.boot_id.text;
+    if (!f.boot_id.empty() && !is_uuid(f.boot_id)) return make_error("", "boot_id " + raw.boot_id.dump() + " is not a boot id");
   }
-  if (!j.contains("entries") || !j.at("entries").is_array()) return make_error("", "has no entries array");
-  const auto& entries = j.at("entries");
-  if (entries.size() > kMaxEntries)
-    return make_error("", std::to_string(entries.size()) + " entries, more than " + std::to_string(kMaxEntries));
-  std::set<std::string> seen;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    auto e = parse_entry(entries[i], f.format);
+  if (!raw.entries_array) return make_error("", "has no entries array");
+  if (raw.entries.size() > kMaxEntries)
+    return make_error("", std::to_string(raw.entries.size()) + " entries, more than " + std::to_string(kMaxEntries));
+  // Views of the targets in f.entries, which is reserved whole and so never moves them.
+  f.entries.reserve(raw.entries.size());
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(raw.entries.size());
+  for (size_t i = 0; i < raw.entries.size(); ++i) {
+    auto e = parse_entry(raw.entries[i], f.format);
     if (!e) return make_error("", "entry " + std::to_string(i) + ": " + e.error().message);
-    if (!seen.insert(e->target).second)
-      return make_error("", "entry " + std::to_string(i) + ": target " + e->target + " is journalled twice");
     f.entries.push_back(std::move(*e));
+    if (!seen.insert(f.entries.back().target).second)
+      return make_error("", "entry " + std::to_string(i) + ": target " + f.entries.back().target + " is journalled twice");
   }
   return f;
 }

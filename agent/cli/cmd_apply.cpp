@@ -108,7 +108,7 @@ int run_apply(const CliOptions& o, std::ostream& out) {
   Session s(o);
   // A run that writes opens each target once: the probe keeps what it reads open for apply.
   if (!o.dry_run && may_write) s.root.keep_targets(kKeptTargets);
-  if (const int failed = probe_and_plan(o, s)) return failed;
+  if (const int failed = probe_and_plan(o, s, /*plan_only=*/true)) return failed;
   // The boot unit and udev: only what an explicit apply asked for and no revert took back.
   if (o.automatic) {
     auto scope = ReapplyScope::load(o.state_dir);
@@ -162,7 +162,7 @@ int run_apply(const CliOptions& o, std::ostream& out) {
   // One text for the status file and --json (the same time in both).
   const std::string doc = json_text([&](JsonOut& j) { write_apply_json(j, *report, o.policy, result); }) + "\n";
   if (!o.dry_run) {
-    if (auto r = write_file_atomically(status_path(o.run_dir), doc); !r)
+    if (auto r = replace_file(status_path(o.run_dir), doc); !r)
       spdlog::warn("{}, ignoring", r.error().text());
   }
   if (o.json) out << doc;

@@ -22,8 +22,8 @@ Result<void> check_interfaces_exist(const Facts& facts, const Policy& policy) {
   return {};
 }
 
-int probe_and_plan(const CliOptions& o, Session& s) {
-  auto facts = probe(s.root, *s.ethtool, ProbeOptions{o.policy.drivers, profile_bit(o.policy.profile)});
+int probe_and_plan(const CliOptions& o, Session& s, bool plan_only) {
+  auto facts = probe(s.root, *s.ethtool, ProbeOptions{o.policy.drivers, profile_bit(o.policy.profile), plan_only});
   if (!facts) {
     spdlog::error("{}", facts.error().text());
     return exit_code::kFailed;

@@ -31,7 +31,8 @@ struct Session {
   std::optional<Plan> plan;
 };
 
-// Probes and plans; on failure logs the error and returns the exit code (0 on success).
-int probe_and_plan(const CliOptions& o, Session& s);
+// Probes and plans; on failure logs the error and returns the exit code (0 on success). With
+// `plan_only` the probe reads only what the plan uses (apply: ProbeOptions::plan_only).
+int probe_and_plan(const CliOptions& o, Session& s, bool plan_only = false);
 
 }  // namespace gn

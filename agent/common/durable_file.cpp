@@ -50,7 +50,9 @@ Result<void> make_directories(const std::string& dir) {
   return {};
 }
 
-Result<void> write_file_atomically(const std::string& path, const std::string& content) {
+namespace {
+// Temp file, rename into place; with `durable`, fsync the file before and the directory after.
+Result<void> replace(const std::string& path, const std::string& content, bool durable) {
   const std::filesystem::path p(path);
   const std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
   if (auto r = make_directories(dir); !r) return r;
@@ -69,7 +71,7 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (durable && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -81,6 +83,7 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
     ::unlink(tmp.c_str());
     return io_error(path, "renaming the new version into place", err);
   }
+  if (!durable) return {};
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return io_error(dir, "opening to fsync", errno);
   const int rc = ::fsync(dfd);
@@ -88,6 +91,15 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
   ::close(dfd);
   if (rc != 0) return io_error(dir, "fsync", err);
   return {};
+}
+}  // namespace
+
+Result<void> write_file_atomically(const std::string& path, const std::string& content) {
+  return replace(path, content, /*durable=*/true);
+}
+
+Result<void> replace_file(const std::string& path, const std::string& content) {
+  return replace(path, content, /*durable=*/false);
 }
 
 void remove_stale_temp_files(const std::string& path) {

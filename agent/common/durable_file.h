@@ -11,6 +11,9 @@
 namespace gn {
 
 Result<void> write_file_atomically(const std::string& path, const std::string& content);
+// The same atomic replacement without the fsyncs, for a file of the run directory (/run, gone
+// at every boot): readers see the old or the new content, never a mix.
+Result<void> replace_file(const std::string& path, const std::string& content);
 // Removes temp files that a killed run left beside `path` ("PATH.tmp.*").
 void remove_stale_temp_files(const std::string& path);
 // Reads a whole file; error code ENOENT when it does not exist, EFBIG when it holds more than

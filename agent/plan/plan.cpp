@@ -148,6 +148,14 @@ class Planner {
       plan_.notes.push_back("profile observe: nothing is written; the plan shows what balanced would do");
 
     const auto chosen = selected_nics(facts_, policy_);
+    // Room for the settings of the queues and IRQs there are now (two files a queue at most):
+    // the vector grows again only when channels add queues.
+    size_t room = kSysctlCount;
+    for (const auto& name : chosen) {
+      const Nic& n = *facts_.find_nic(name);
+      room += 1 + n.irqs.size() + 2 * (n.tx.size() + n.rx.size());
+    }
+    plan_.settings.reserve(room);
     summarise_unchosen(chosen);
     for (const auto& name : chosen) plan_nic(*facts_.find_nic(name));
     plan_sysctls();

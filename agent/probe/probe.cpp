@@ -362,7 +362,11 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
     t.sysctl = &r;
     f.sysctls.push_back({sysctl_full_name(r), read_sysfile(root, t.path()), &r});
   }
-  f.irqbalance_running = irqbalance_running(root);
+  const bool any_irqs = std::any_of(f.nics.begin(), f.nics.end(), [](const Nic& n) {
+    return n.role == NicRole::Tunable && !n.irqs.empty();
+  });
+  if (!opts.plan_only || any_irqs) f.irqbalance_running = irqbalance_running(root);
+  if (opts.plan_only) return f;
   if (auto text = root.read(paths::kSoftnetStat)) {
     auto s = parse_softnet_stat(*text);
     if (!s) return make_error(root.display(paths::kSoftnetStat), s.error().message);

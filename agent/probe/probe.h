@@ -18,6 +18,9 @@ struct ProbeOptions {
   // The profiles being planned (profile_bit): queue files of kinds none of them plans are not
   // read. All of them by default (capture, tests).
   unsigned profiles = kTuningProfiles;
+  // Only what a plan uses (apply): no softnet counters or mitigations (status and check report
+  // them), and irqbalance looked for only when a tunable NIC has queue IRQs for it to move.
+  bool plan_only = false;
 };
 
 Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts);

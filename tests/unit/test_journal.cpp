@@ -88,6 +88,36 @@ TEST(JournalFile, RefusesWhatTheAgentNeverWritesSayingWhichEntryAndWhy) {
   EXPECT_FALSE(Journal::parse(std::string(100000, '[')).ok());
 }
 
+TEST(JournalFile, ReadsAsADocumentWould) {
+  // A key given twice counts with its last value; a value nested where a string belongs is not
+  // one; every entry is checked wherever "entries" stands.
+  const std::string entry = good_journal()["entries"][1].dump();
+  auto twice = Journal::parse(R"({"entries": [], "format": 2, "boot_id": "", "entries": [)" + entry +
+                              R"(], "format": 2})");
+  ASSERT_TRUE(twice.ok()) << twice.error().text();
+  ASSERT_EQ(twice->entries.size(), 1u);
+  EXPECT_EQ(twice->entries[0].original, "00000000,00000003");
+  auto last = Journal::parse(R"({"format": 2, "boot_id": "", "entries": [{"original": "1", "target": "sys/class/net/eth0/queues/tx-0/xps_cpus", "kind": "xps_cpus", "nic": "eth0", "ifindex": 2, "original": "3"}]})");
+  ASSERT_TRUE(last.ok()) << last.error().text();
+  EXPECT_EQ(last->entries[0].original, "3");
+  json nested = good_journal();
+  nested["entries"][1]["original"] = json{{"original", "3"}};
+  auto n = Journal::parse(nested.dump());
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.error().message.find("entry 1: 'original' is not a string"), std::string::npos) << n.error().message;
+  json unknown_first = good_journal();
+  unknown_first["entries"][2]["zz"] = 1;
+  unknown_first["entries"][2]["aa"] = json::array({1, 2});
+  auto u = Journal::parse(unknown_first.dump());
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.error().message.find("entry 2: unknown key 'aa'"), std::string::npos) << u.error().message;
+  auto later = Journal::parse(R"({"boot_id": "", "entries": [], "format": 2, "entries": 5})");
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.error().message.find("has no entries array"), std::string::npos) << later.error().message;
+  EXPECT_FALSE(Journal::parse(R"({"format": 2, "boot_id": "", "entries": []} x)").ok());
+  EXPECT_FALSE(Journal::parse(R"("format")").ok());
+}
+
 TEST(JournalFile, AFileTooLargeIsRefusedNamingIt) {
   TempDir d;
   write_text(d / "journal.json", "{\"format\": 2, \"boot_id\": \"\", \"entries\": [" + std::string(17u << 20, ' ') + "]}");

@@ -67,11 +67,18 @@ unsigned CpuSet::end() const {
   return static_cast<unsigned>((words_.size() - 1) * 32 + bit + 1);
 }
 
+unsigned CpuSet::first() const {
+  for (size_t w = 0; w < words_.size(); ++w)
+    if (words_[w] != 0) return static_cast<unsigned>(w * 32) + static_cast<unsigned>(__builtin_ctz(words_[w]));
+  return 0;
+}
+
 std::vector<unsigned> CpuSet::cpus() const {
   std::vector<unsigned> out;
+  out.reserve(count());
   for (size_t w = 0; w < words_.size(); ++w)
-    for (unsigned b = 0; b < 32; ++b)
-      if ((words_[w] >> b) & 1u) out.push_back(static_cast<unsigned>(w * 32 + b));
+    for (uint32_t bits = words_[w]; bits != 0; bits &= bits - 1)
+      out.push_back(static_cast<unsigned>(w * 32) + static_cast<unsigned>(__builtin_ctz(bits)));
   return out;
 }
 

@@ -26,6 +26,8 @@ class CpuSet {
   unsigned count() const;
   // One past the highest CPU in the set (0 when empty).
   unsigned end() const;
+  // The lowest CPU in the set, which must not be empty.
+  unsigned first() const;
   std::vector<unsigned> cpus() const;
 
   CpuSet operator|(const CpuSet& o) const;

@@ -56,7 +56,7 @@ std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsi
     std::vector<unsigned> order;
     for (const auto& core : cpus.cores) {
       const CpuSet mine = core & usable & node;
-      if (mine.empty() || !node.has(core.cpus().front())) continue;
+      if (mine.empty() || !node.has(core.first())) continue;
       for (unsigned c : mine.cpus()) order.push_back(c);
       placed = placed | mine;
     }
@@ -325,7 +325,7 @@ class Planner {
         const CpuSet& block = blocks.empty() ? usable_ : blocks[q % blocks.size()];
         want = usable_;
         for (const auto& node : facts_.cpus.nodes)
-          if (!block.empty() && node.has(block.cpus().front()) && !(node & usable_).empty()) want = node & usable_;
+          if (!block.empty() && node.has(block.first()) && !(node & usable_).empty()) want = node & usable_;
         why = facts_.cpus.nodes.size() > 1 ? "usable CPUs of the queue's NUMA node" : "all usable CPUs";
         why += policy_.rps == RpsMode::On ? " (rps = on)"
                : single                   ? " (single-queue NIC: RPS spreads its receive work)"
@@ -347,7 +347,7 @@ class Planner {
   // NUMA nodes apart) consecutive CPUs in the planner's core order, which are not a numeric run.
   std::string block_reason(const CpuSet& block, unsigned q, unsigned ntx) const {
     const std::string nth = "block " + std::to_string(q + 1) + " of " + std::to_string(ntx);
-    const bool run = !block.empty() && block.count() == block.end() - block.cpus().front();
+    const bool run = !block.empty() && block.count() == block.end() - block.first();
     if (run) return "contiguous " + nth;
     std::string why = nth + ", consecutive in core order (SMT siblings side by side)";
     if (facts_.cpus.nodes.size() > 1) {

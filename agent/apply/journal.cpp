@@ -125,8 +125,18 @@ struct RawJournal {
   std::set<std::string> keys;  // top-level keys
   Scalar format, boot_id;
   bool entries_array = false;
-  std::vector<RawEntry> entries;
+  std::vector<RawEntry> entries;  // all of them; streaming: the one being read
+  // Streaming: each entry is checked as it ends (against the format read so far, else this
+  // agent's, which its own files give last) and only its JournalEntry kept, up to the first
+  // entry that fails.
+  bool stream = false;
+  size_t count = 0;         // entries seen
+  int checked_format = 0;   // the format they were checked against (0: none yet, -1: more than one)
+  std::vector<JournalEntry> checked;
+  std::optional<std::pair<size_t, std::string>> first_error;  // entry index, why
 };
+
+Result<JournalEntry> parse_entry(RawEntry& raw, int format);
 
 // Reads the journal's JSON (nlohmann's strict parser, as events) into a RawJournal without
 // building a document: a journal of every queue of a wide guest is read at every run. A key
@@ -171,7 +181,12 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
     }
     return true;
   }
-  bool end_object() override { return close(); }
+  bool end_object() override {
+    const bool entry = !stack_.empty() && stack_.back() == Ctx::Entry;
+    close();
+    if (entry) finish_entry();
+    return true;
+  }
   bool end_array() override { return close(); }
   bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
                    const nlohmann::detail::exception& /*ex*/) override {
@@ -203,9 +218,12 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
     switch (stack_.back()) {
       case Ctx::Root:
         if (Scalar* slot = root_slot()) *slot = std::move(v);
-        else if (key_ == "entries") out_.entries_array = false, out_.entries.clear();
+        else if (key_ == "entries") out_.entries_array = false, restart_entries();
         break;
-      case Ctx::Entries: out_.entries.emplace_back(); break;
+      case Ctx::Entries:
+        out_.entries.emplace_back();
+        finish_entry();
+        break;
       case Ctx::Entry:
         if (Scalar* slot = entry_slot(out_.entries.back())) *slot = std::move(v);
         break;
@@ -230,7 +248,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
             *slot = other;
           } else if (key_ == "entries") {
             out_.entries_array = !object;
-            out_.entries.clear();
+            restart_entries();
             if (!object) next = Ctx::Entries;
           }
           break;
@@ -238,6 +256,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
           out_.entries.emplace_back();
           out_.entries.back().object = object;
           if (object) next = Ctx::Entry;
+          else finish_entry();
           break;
         case Ctx::Entry:
           if (Scalar* slot = entry_slot(out_.entries.back())) *slot = other;
@@ -251,6 +270,32 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
   bool close() {
     if (!stack_.empty()) stack_.pop_back();
     return true;
+  }
+
+  // "entries" again: the last one counts.
+  void restart_entries() {
+    out_.entries.clear();
+    out_.count = 0;
+    out_.checked_format = 0;
+    out_.checked.clear();
+    out_.first_error.reset();
+  }
+
+  // Streaming: the entry read last is complete; check it now and keep only the result.
+  void finish_entry() {
+    if (!out_.stream) return;
+    RawEntry raw = std::move(out_.entries.back());
+    out_.entries.pop_back();
+    const size_t index = out_.count++;
+    if (out_.first_error) return;
+    const bool known = out_.format.type == Scalar::Type::Unsigned &&
+                       (out_.format.unsigned_value == 1 || out_.format.unsigned_value == kJournalFormat);
+    const int format = known ? static_cast<int>(out_.format.unsigned_value) : kJournalFormat;
+    if (out_.checked_format == 0) out_.checked_format = format;
+    else if (out_.checked_format != format) out_.checked_format = -1;
+    auto e = parse_entry(raw, format);
+    if (!e) out_.first_error = std::make_pair(index, e.error().message);
+    else out_.checked.push_back(std::move(*e));
   }
 
   RawJournal& out_;
@@ -335,8 +380,13 @@ std::string Journal::to_json(const std::vector<JournalEntry>& entries) {
   return to_json(f);
 }
 
-Result<JournalFile> Journal::parse(const std::string& text) {
+namespace {
+// Reads and checks a journal: streaming (each entry checked as it is read, only its result
+// kept), or reading every entry first when the entries were checked against another format
+// than the file turns out to have.
+Result<JournalFile> parse_journal(const std::string& text, bool stream) {
   RawJournal raw;
+  raw.stream = stream;
   JournalReader reader(raw);
   if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
   if (!raw.root_object) return make_error("", "is not a JSON object");
@@ -358,8 +408,22 @@ Result<JournalFile> Journal::parse(const std::string& text) {
     if (!f.boot_id.empty() && !is_uuid(f.boot_id)) return make_error("", "boot_id " + raw.boot_id.dump() + " is not a boot id");
   }
   if (!raw.entries_array) return make_error("", "has no entries array");
-  if (raw.entries.size() > kMaxEntries)
-    return make_error("", std::to_string(raw.entries.size()) + " entries, more than " + std::to_string(kMaxEntries));
+  const size_t count = stream ? raw.count : raw.entries.size();
+  if (count > kMaxEntries) return make_error("", std::to_string(count) + " entries, more than " + std::to_string(kMaxEntries));
+  if (stream) {
+    if (raw.checked_format != 0 && raw.checked_format != f.format) return parse_journal(text, /*stream=*/false);
+    // The first target journalled twice is before the first entry that failed (only those
+    // before it were kept), so it is the first error.
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(raw.checked.size());
+    for (size_t i = 0; i < raw.checked.size(); ++i)
+      if (!seen.insert(raw.checked[i].target).second)
+        return make_error("", "entry " + std::to_string(i) + ": target " + raw.checked[i].target + " is journalled twice");
+    if (raw.first_error)
+      return make_error("", "entry " + std::to_string(raw.first_error->first) + ": " + raw.first_error->second);
+    f.entries = std::move(raw.checked);
+    return f;
+  }
   // Views of the targets in f.entries, which is reserved whole and so never moves them.
   f.entries.reserve(raw.entries.size());
   std::unordered_set<std::string_view> seen;
@@ -373,6 +437,9 @@ Result<JournalFile> Journal::parse(const std::string& text) {
   }
   return f;
 }
+}  // namespace
+
+Result<JournalFile> Journal::parse(const std::string& text) { return parse_journal(text, /*stream=*/true); }
 
 Result<std::vector<JournalEntry>> Journal::from_json(const std::string& text) {
   auto f = parse(text);

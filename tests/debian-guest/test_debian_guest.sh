@@ -161,10 +161,13 @@ done" $((window + 900))); then
     fail "$what: not on the plan ${last_t:-?} s after the change (guest's clock, $i snapshots): $gaps"
   fi
 }
-# booted: systemd has finished this boot (running, or degraded: some unit failed; the checks that
+# booted BOOT_ID: systemd has finished this boot (running, or degraded: some unit failed; the checks that
 # follow say whether it is ours). Asked afresh each time rather than with `is-system-running --wait`,
 # which waits for a bus signal: one CI run waited 900 s there after the console showed the boot done.
-booted() { dg_sh 's=$(systemctl is-system-running); [ "$s" = running ] || [ "$s" = degraded ]' 30; }
+# BOOT_ID is the boot before: a guest still in it (a reboot that never began) is not booted.
+booted() {
+  dg_sh "[ \"\$(cat /proc/sys/kernel/random/boot_id)\" != '$1' ] && { s=\$(systemctl is-system-running); [ \"\$s\" = running ] || [ \"\$s\" = degraded ]; }" 30
+}
 # quiet: udev has handled every event and systemd has no job left (what a re-apply would need).
 quiet() { dg_sh 'udevadm settle --timeout=60 && [ -z "$(systemctl list-jobs --no-legend)" ]' 90; }
 # quiet_after_events: quiet, once udev has read every event the kernel sent before this call: a
@@ -278,7 +281,7 @@ echo "-- 5. reboot: the unit tunes again without cloud-init"
 dg_sh 'systemctl --no-block reboot' 60 || true
 dg_wait 900 "the guest is back with a new boot id" \
   bash -c '[ "$("$0" --socket "$1" --timeout 20 -- /bin/cat /proc/sys/kernel/random/boot_id)" != "$2" ]' "$QGA_EXEC" "$DG_QGA" "$BOOT1"
-dg_wait 900 "boot 2 finished" booted
+dg_wait 900 "boot 2 finished" booted "$BOOT1"
 stamp "boot 2 up"
 dg_sh 'echo "boot 2: $(systemd-analyze | head -1)"; echo "boot 2: guest-nettune.service ran $(systemctl show -p ExecMainStartTimestampMonotonic --value guest-nettune.service | awk "{printf \"%.1f\", \$1 / 1e6}") s after the kernel started"; echo "boot 1 shutdown: $(journalctl -b -1 -o short-monotonic --no-pager | grep -m1 -E "Stopping|Stopped target" | cut -c1-60) .. $(journalctl -b -1 -o short-monotonic --no-pager | tail -1 | cut -c1-60)"' || true
 check "guest-nettune.service active after reboot" dg_sh 'systemctl is-active --quiet guest-nettune.service'
@@ -320,7 +323,7 @@ echo "-- 6b. the hold survives a reboot"
 dg_sh 'systemctl --no-block reboot' 60 || true
 dg_wait 900 "the guest is back with a new boot id" \
   bash -c '[ "$("$0" --socket "$1" --timeout 20 -- /bin/cat /proc/sys/kernel/random/boot_id)" != "$2" ]' "$QGA_EXEC" "$DG_QGA" "$BOOT2"
-dg_wait 900 "boot 3 finished" booted
+dg_wait 900 "boot 3 finished" booted "$BOOT2"
 stamp "boot 3 up"
 unit_log=$(journal_of guest-nettune.service)
 check "boot 3: guest-nettune.service ran and succeeded" dg_sh 'systemctl is-active --quiet guest-nettune.service'

@@ -3,6 +3,7 @@
 // strings escape exactly as nlohmann escapes them, and a key out of order is refused.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "apply_render.h"
@@ -28,9 +29,27 @@ void expect_nlohmann_layout(const std::string& text, const std::string& what) {
 
 // Strings a tenant or a kernel could put anywhere in a document.
 const std::vector<std::string> kAwkward = {
-    "",           "plain",        "quote \" and backslash \\", "tab\tnew\nline\rcr",
+    "",           "plain",        "say \"x\"", "C:\\x", "tab\tnew\nline\rcr",
     "\b\f\x01\x1f", "esc \x1b[2J", "del \x7f",                   "UTF-8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
 };
+
+// The reviewed golden plans were written by nlohmann's dump(2); the writer reproduces them byte for
+// byte (numbers, escapes and all), not only as equal values.
+TEST(JsonOut, PlansAreTheGoldenFilesByteForByte) {
+  size_t compared = 0;
+  for (const auto& [name, f] : named_fixtures()) {
+    const std::string file = std::string(GN_SOURCE_DIR) + "/tests/golden/" + name + ".json";
+    if (!std::filesystem::exists(file)) continue;
+    TempDir dir;
+    f.write(dir.path());
+    const Policy policy;
+    const Facts facts = probe_snapshot(dir.path(), policy);
+    const Plan plan = make_plan(facts, policy);
+    EXPECT_EQ(json_text([&](JsonOut& j) { write_plan_json(j, facts, policy, plan); }) + "\n", read_text(file)) << name;
+    ++compared;
+  }
+  EXPECT_GE(compared, 10u) << "the golden files were not found";
+}
 
 TEST(JsonOut, PlanAndStatusOfEveryFixtureAreNlohmannsLayout) {
   for (const auto& [name, f] : named_fixtures()) {
@@ -71,6 +90,9 @@ TEST(JsonOut, StatusWithALoadSampleAndANestedLastApply) {
   const std::string text = json_text([&](JsonOut& j) { write_status_json(j, st); });
   expect_nlohmann_layout(text, "status with load and last_apply");
   EXPECT_NE(text.find("\"rx_queue_pps\": {\n"), std::string::npos) << text;
+  // Numbers keep their type: a double with no fraction still reads as one.
+  EXPECT_NE(text.find("\"peak_pps\": 250000.0,"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"10\": 65000.0"), std::string::npos) << text;
 }
 
 TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
@@ -94,6 +116,9 @@ TEST(JsonOut, TheJournalIsNlohmannsDumpWithIndentOne) {
   entries.push_back({"proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "300", 0});
   const std::string text = Journal::to_json("0b8d3a4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", entries);
   EXPECT_EQ(json::parse(text).dump(1) + "\n", text);
+  EXPECT_NE(text.find("\n  {\n   \"ifindex\": 7,\n   \"kind\": \"rps_cpus\",\n   \"nic\": \"plain\",\n   \"original\": \"plain\","),
+            std::string::npos)
+      << text;
   EXPECT_EQ(Journal::to_json(std::string(), {}), "{\n \"boot_id\": \"\",\n \"entries\": [],\n \"format\": 2\n}\n");
 }
 

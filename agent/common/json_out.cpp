@@ -71,28 +71,19 @@ JsonOut& JsonOut::begin_array() {
   return *this;
 }
 
-JsonOut& JsonOut::end_object() {
-  if (levels_.empty() || levels_.back().array) throw std::logic_error("JSON end_object without an open object");
-  const bool empty = levels_.back().empty;
-  levels_.pop_back();
-  if (!empty) {
-    put('\n');
-    indent(levels_.size());
-  }
-  put('}');
-  maybe_flush();
-  return *this;
-}
+JsonOut& JsonOut::end_object() { return close(false); }
+JsonOut& JsonOut::end_array() { return close(true); }
 
-JsonOut& JsonOut::end_array() {
-  if (levels_.empty() || !levels_.back().array) throw std::logic_error("JSON end_array without an open array");
+JsonOut& JsonOut::close(bool array) {
+  if (levels_.empty() || levels_.back().array != array)
+    throw std::logic_error(array ? "JSON end_array without an open array" : "JSON end_object without an open object");
   const bool empty = levels_.back().empty;
   levels_.pop_back();
   if (!empty) {
     put('\n');
     indent(levels_.size());
   }
-  put(']');
+  put(array ? ']' : '}');
   maybe_flush();
   return *this;
 }

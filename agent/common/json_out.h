@@ -67,6 +67,8 @@ class JsonOut {
     std::string last_key;
     bool has_key = false;
   };
+  // Ends the innermost object (or array): its closing line and bracket.
+  JsonOut& close(bool array);
   JsonOut& scalar(std::string_view text);
   JsonOut& signed_integer(long long n);
   JsonOut& unsigned_integer(unsigned long long n);

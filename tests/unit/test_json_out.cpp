@@ -20,6 +20,19 @@ namespace {
 
 using nlohmann::json;
 
+// A fixture's facts and plan under the default policy.
+struct Planned {
+  explicit Planned(const Fixture& f) {
+    f.write(dir.path());
+    facts = probe_snapshot(dir.path(), policy);
+    plan = make_plan(facts, policy);
+  }
+  TempDir dir;
+  Policy policy;
+  Facts facts;
+  Plan plan;
+};
+
 // The text must survive a parse and nlohmann's own dump(2) unchanged: same key order, indent,
 // separators, escapes and number forms.
 void expect_nlohmann_layout(const std::string& text, const std::string& what) {
@@ -40,11 +53,10 @@ TEST(JsonOut, PlansAreTheGoldenFilesByteForByte) {
   for (const auto& [name, f] : named_fixtures()) {
     const std::string file = std::string(GN_SOURCE_DIR) + "/tests/golden/" + name + ".json";
     if (!std::filesystem::exists(file)) continue;
-    TempDir dir;
-    f.write(dir.path());
-    const Policy policy;
-    const Facts facts = probe_snapshot(dir.path(), policy);
-    const Plan plan = make_plan(facts, policy);
+    const Planned p(f);
+    const Policy& policy = p.policy;
+    const Facts& facts = p.facts;
+    const Plan& plan = p.plan;
     EXPECT_EQ(json_text([&](JsonOut& j) { write_plan_json(j, facts, policy, plan); }) + "\n", read_text(file)) << name;
     ++compared;
   }
@@ -53,11 +65,10 @@ TEST(JsonOut, PlansAreTheGoldenFilesByteForByte) {
 
 TEST(JsonOut, PlanAndStatusOfEveryFixtureAreNlohmannsLayout) {
   for (const auto& [name, f] : named_fixtures()) {
-    TempDir dir;
-    f.write(dir.path());
-    const Policy policy;
-    const Facts facts = probe_snapshot(dir.path(), policy);
-    const Plan plan = make_plan(facts, policy);
+    const Planned p(f);
+    const Policy& policy = p.policy;
+    const Facts& facts = p.facts;
+    const Plan& plan = p.plan;
     expect_nlohmann_layout(json_text([&](JsonOut& j) { write_plan_json(j, facts, policy, plan); }), name + " plan");
     std::set<std::string> journal;
     for (size_t i = 0; i < plan.settings.size(); i += 2) journal.insert(plan.settings[i].path());
@@ -67,11 +78,10 @@ TEST(JsonOut, PlanAndStatusOfEveryFixtureAreNlohmannsLayout) {
 }
 
 TEST(JsonOut, StatusWithALoadSampleAndANestedLastApply) {
-  TempDir dir;
-  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
-  const Policy policy;
-  const Facts facts = probe_snapshot(dir.path(), policy);
-  const Plan plan = make_plan(facts, policy);
+  const Planned p(named_fixtures().at("rhel8.0-9vcpu-4-queues"));
+  const Policy& policy = p.policy;
+  const Facts& facts = p.facts;
+  const Plan& plan = p.plan;
   Status st{facts, policy, plan, std::nullopt, {}, std::nullopt};
   LoadSample l;
   l.seconds = 1.5;
@@ -140,11 +150,10 @@ TEST(JsonOut, AKeyOutOfOrderIsRefused) {
 }
 
 TEST(JsonOut, AStreamGetsTheSameTextInBlocks) {
-  TempDir dir;
-  named_fixtures().at("cpus-288").write(dir.path());
-  const Policy policy;
-  const Facts facts = probe_snapshot(dir.path(), policy);
-  const Plan plan = make_plan(facts, policy);
+  const Planned p(named_fixtures().at("cpus-288"));
+  const Policy& policy = p.policy;
+  const Facts& facts = p.facts;
+  const Plan& plan = p.plan;
   const auto write = [&](JsonOut& j) { write_plan_json(j, facts, policy, plan); };
   const std::string text = json_text(write);
   ASSERT_GT(text.size(), size_t{1} << 16) << "the document should span several blocks";

@@ -62,7 +62,12 @@ po::options_description general_options(const std::string& command) {
         ("prometheus", "print node_exporter textfile metrics (guest_nettune_*)");
   if (command == "status" || command == "check")
     d.add_options()("sample", po::value<double>(), "measure packets per second over SECONDS and say which load tier it is in");
-  d.add_options()("verbose,v", "log what is read and written to stderr");
+  if (command == "apply")
+    d.add_options()("verbose,v", "also list each setting left alone and why, and print the counts even when "
+                                 "nothing was written");
+  if (command == "revert")
+    d.add_options()("verbose,v", "also list each journalled value forgotten or dropped and why, and print the "
+                                 "counts even when nothing was restored");
   return d;
 }
 

@@ -112,6 +112,23 @@ TEST_F(Cli, HelpAndVersion) {
   EXPECT_NE(v.out.find("guest-nettune "), std::string::npos);
 }
 
+// -v is offered by the commands whose output it changes, and says truly what it adds.
+TEST_F(Cli, VerboseIsOfferedWhereItChangesTheOutput) {
+  const Ran quiet = run("apply --dry-run --profile observe --config '' " + root());
+  const Ran loud = run("apply --dry-run -v --profile observe --config '' " + root());
+  ASSERT_EQ(quiet.code, 0) << quiet.out;
+  ASSERT_EQ(loud.code, 0) << loud.out;
+  EXPECT_EQ(quiet.out, "") << quiet.out;  // the observe profile writes nothing: nothing to say
+  EXPECT_NE(loud.out.find("skipped "), std::string::npos) << loud.out;
+  EXPECT_NE(run("apply --help").out.find("each setting left alone"), std::string::npos);
+  EXPECT_NE(run("revert --help").out.find("forgotten or dropped"), std::string::npos);
+  for (const char* cmd : {"plan", "status", "check", "capture"}) {
+    EXPECT_EQ(run(std::string(cmd) + " --help").out.find("--verbose"), std::string::npos) << cmd;
+    const Ran r = run(std::string(cmd) + " -v " + root());
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
+  }
+}
+
 TEST_F(Cli, CaptureThenPlan) {
   TempDir out;
   const Ran c = run("capture " + root() + " " + out.path() + "/snap");

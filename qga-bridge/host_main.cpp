@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "guest-nettune-host: " << gn::qga::neutralise(e.what()) << "\n";
+    std::cerr << "guest-nettune-host: " << gn::neutralise(e.what()) << "\n";
     return 1;
   }
 }
@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
 namespace {
 
 using namespace gn::qga;
+using gn::neutralise;
 
 // The guests asked: every socket matching --sockets, or every running libvirt domain.
 int run_fleet(const HostOptions& o, std::ostream& out) {

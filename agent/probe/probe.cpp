@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "interrupts.h"
+#include "neutralise.h"
 #include "softnet.h"
 
 namespace gn {
@@ -193,6 +194,8 @@ std::vector<std::string> lower_devices(const SysRoot& root, const std::string& n
       for (const auto& e : *brif) lowers.push_back(e.name);
     }
   }
+  // Names as the rest of the agent knows them (see probe_nic).
+  for (auto& l : lowers) l = neutralise(l);
   std::sort(lowers.begin(), lowers.end());
   return lowers;
 }
@@ -203,6 +206,16 @@ Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOption
                       const std::string& name) {
   Nic n;
   n.name = name;
+  // The kernel takes any bytes in a name but '/', ':' and white space. One that is not plain
+  // text (escape sequences, bytes that are not UTF-8) would reach an admin's terminal, or could
+  // not be written to JSON or journalled: such a NIC is left alone, and known by its name
+  // neutralised, which no real NIC can match.
+  if (const std::string shown = neutralise(name); shown != name) {
+    n.name = shown;
+    n.role = NicRole::Other;
+    n.why = "name is not plain text (shown escaped): left alone; rename the NIC to tune it";
+    return n;
+  }
   const std::string base = paths::kNetClass + "/" + name;
   auto canonical = root.resolve(base);
   if (!canonical) return canonical.error();

@@ -9,7 +9,7 @@
 namespace gn::advise {
 
 // Strings from libvirt or a guest go out through the bridge's one neutraliser.
-using qga::neutralise;
+using gn::neutralise;
 // A word for a shell command line: as is when it is plain, else single-quoted.
 std::string shell_word(const std::string& s);
 

@@ -37,6 +37,8 @@ class ScriptedAgent : public gn::qga::AgentChannel {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gn::qga;
+  using gn::dump_for_people;
+  using gn::neutralise;
   const std::string_view in(reinterpret_cast<const char*>(data), size);
 
   // The neutraliser on raw bytes: nothing hazardous, and never shorter than its input.

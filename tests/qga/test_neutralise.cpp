@@ -13,8 +13,8 @@
 namespace gn::test {
 namespace {
 
-using gn::qga::dump_for_people;
-using gn::qga::neutralise;
+using gn::dump_for_people;
+using gn::neutralise;
 using nlohmann::json;
 
 struct Case {

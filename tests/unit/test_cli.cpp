@@ -1,6 +1,8 @@
 // The guest-nettune program as a user runs it: exit codes, one-line errors, help.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "fixture.h"
@@ -127,6 +129,54 @@ TEST_F(Cli, VerboseIsOfferedWhereItChangesTheOutput) {
     const Ran r = run(std::string(cmd) + " -v " + root());
     EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
   }
+}
+
+// The kernel takes any bytes in a NIC name but '/', ':' and white space. A name with an escape
+// sequence or bytes that are not UTF-8 reaches neither the terminal nor the JSON as it is, and
+// its NIC is left alone; the others are planned as ever.
+TEST(CliNames, ANameThatIsNotPlainTextIsShownEscapedAndLeftAlone) {
+  Fixture f;
+  const char* names[] = {"eth0", "e\x1b]0;owned\x07", "b\xff\x9bX"};
+  for (unsigned i = 0; i < 3; ++i) {
+    FixtureNic n;
+    n.name = names[i];
+    n.virtio_index = i;
+    n.max_queues = n.queues = 4;
+    f.nics.push_back(n);
+  }
+  TempDir dir;
+  f.write(dir.path());
+  const std::string root = " --root " + dir.path() + " --config ''";
+
+  const auto hazard = [](const std::string& out) -> std::string {
+    for (unsigned char c : out)
+      if ((c < 0x20 && c != '\n') || c >= 0x7f) return "byte " + std::to_string(c);
+    return "";
+  };
+  for (const char* cmd : {"plan", "status", "check"}) {
+    const Ran r = run(std::string(cmd) + root);
+    EXPECT_NE(r.code, 1) << cmd << "\n" << r.out;
+    EXPECT_EQ(hazard(r.out), "") << cmd << "\n" << r.out;
+    if (std::string(cmd) != "check") {  // check names only the NICs it has findings for
+      EXPECT_NE(r.out.find("e\\x1b]0;owned\\x07"), std::string::npos) << cmd << "\n" << r.out;
+    }
+  }
+  const Ran j = run("plan --json" + root);
+  ASSERT_EQ(j.code, 0) << j.out;
+  const auto doc = nlohmann::json::parse(j.out);
+  std::map<std::string, std::string> role;
+  for (const auto& n : doc["nics"]) role[n["name"].get<std::string>()] = n["role"].get<std::string>();
+  EXPECT_EQ(role["eth0"], "tunable");
+  EXPECT_EQ(role["e\\x1b]0;owned\\x07"], "other");
+  EXPECT_EQ(role["b\\xff\\x9bX"], "other");
+  bool eth0_written = false;
+  for (const auto& s : doc["settings"]) {
+    const std::string target = s["target"];
+    EXPECT_EQ(target.find("owned"), std::string::npos) << target;
+    EXPECT_EQ(target.find('X'), std::string::npos) << target;
+    eth0_written |= s["action"] == "write" && target.find("eth0") != std::string::npos;
+  }
+  EXPECT_TRUE(eth0_written);
 }
 
 TEST_F(Cli, CaptureThenPlan) {

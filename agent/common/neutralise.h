@@ -1,7 +1,8 @@
-// The one place where text that came from a guest is made safe to show. Everything a guest
-// sends is hostile (docs: DESIGN.md, trust boundary): before any of it reaches the operator's
-// terminal, a log line or a metric label it goes through neutralise(), and JSON goes out only
-// through dump_for_people().
+// The one place where text is made safe to show. On the host everything a guest sends is hostile
+// (docs: DESIGN.md, trust boundary): before any of it reaches the operator's terminal, a log line
+// or a metric label it goes through neutralise(), and JSON goes out only through
+// dump_for_people(). In the guest the agent holds the kernel's interface names to the same test:
+// a name that neutralise() would change is left alone and shown neutralised (probe.cpp).
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace gn::qga {
+namespace gn {
 
 // Printable, unambiguous text: valid UTF-8 without control characters, every byte of the input
 // recoverable from the output.
@@ -31,4 +32,4 @@ std::string neutralise(std::string_view text, size_t max_bytes);
 // invalid UTF-8 in a string replaced by U+FFFD instead of throwing.
 std::string dump_for_people(const nlohmann::json& value, int indent = 2);
 
-}  // namespace gn::qga
+}  // namespace gn

@@ -1,6 +1,6 @@
 #include "neutralise.h"
 
-namespace gn::qga {
+namespace gn {
 
 namespace {
 
@@ -111,4 +111,4 @@ std::string dump_for_people(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace gn::qga
+}  // namespace gn

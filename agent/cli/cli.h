@@ -13,7 +13,7 @@ namespace gn {
 struct CliOptions {
   std::string command;       // plan, apply, revert, status, capture
   bool help = false;
-  std::string help_text;
+  std::string help_text;    // set only with help
   std::string root = "/";
   std::string config;        // the config file read ("" for none)
   std::string state_dir;     // journal directory; default ROOT/var/lib/guest-nettune

@@ -64,9 +64,12 @@ class Applier {
     std::stable_partition(groups.begin(), groups.end(), [](const Group& g) { return !g.nic.empty(); });
 
     std::vector<JournalEntry> originals;
+    originals.reserve(plan.count(Action::Write));
+    report_.unchanged.reserve(plan.count(Action::Keep));
     for (auto& g : groups) read_group(g, originals);
     if (ctx_.dry_run) return std::move(report_);
-    if (auto r = ctx_.journal->record(originals); !r) return r.error();
+    report_.writes.reserve(originals.size());
+    if (auto r = ctx_.journal->record(std::move(originals)); !r) return r.error();
     for (auto& g : groups) write_group(g);
     return std::move(report_);
   }
@@ -293,6 +296,8 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
     return row(a->kind).revert_rank < row(b->kind).revert_rank;
   });
   std::vector<std::string> forget;
+  forget.reserve(todo.size());
+  rep.writes.reserve(todo.size());
   std::map<std::string, bool> present;  // NIC → still there (asked once per NIC, not per entry)
   for (const JournalEntry* ep : todo) {
     const JournalEntry& e = *ep;

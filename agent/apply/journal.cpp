@@ -387,6 +387,9 @@ namespace {
 Result<JournalFile> parse_journal(const std::string& text, bool stream) {
   RawJournal raw;
   raw.stream = stream;
+  // An entry takes at least 64 bytes of the text: room for every entry up front, so that the
+  // entries are never moved while they are read (what is reserved and unused is never touched).
+  if (stream) raw.checked.reserve(std::min(text.size() / 64, kMaxEntries));
   JournalReader reader(raw);
   if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
   if (!raw.root_object) return make_error("", "is not a JSON object");
@@ -465,21 +468,29 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx)
                       "(nothing was written)");
   if (j.ctx_.boot_id.empty()) j.ctx_.boot_id = file->boot_id;
   const bool earlier_boot = !file->boot_id.empty() && file->boot_id != j.ctx_.boot_id;
-  for (auto& e : file->entries) {
-    if (earlier_boot) {
+  if (earlier_boot) {
+    j.stale_.reserve(file->entries.size());
+    for (auto& e : file->entries)
       j.stale_.push_back({std::move(e), "recorded in an earlier boot (" + file->boot_id +
                                             "): the kernel reset it at boot, so there is nothing to restore"});
-      continue;
-    }
-    j.targets_.insert(e.target);
-    j.entries_.push_back(std::move(e));
+  } else {
+    j.entries_ = std::move(file->entries);
   }
   j.stale_in_file_ = !j.stale_.empty();
   j.set_ifindexes(ctx.ifindex);
   return j;
 }
 
-bool Journal::has(const std::string& target) const { return targets_.count(target) > 0; }
+const std::unordered_set<std::string>& Journal::targets() const {
+  if (!indexed_) {
+    targets_.reserve(entries_.size());
+    for (const auto& e : entries_) targets_.insert(e.target);
+    indexed_ = true;
+  }
+  return targets_;
+}
+
+bool Journal::has(const std::string& target) const { return targets().count(target) > 0; }
 
 unsigned Journal::ifindex_now(const std::string& nic) const {
   auto it = ctx_.ifindex.find(nic);
@@ -489,7 +500,7 @@ unsigned Journal::ifindex_now(const std::string& nic) const {
 void Journal::make_stale(const std::string& nic, const std::string& why) {
   auto it = std::stable_partition(entries_.begin(), entries_.end(), [&](const JournalEntry& e) { return e.nic != nic; });
   for (auto s = it; s != entries_.end(); ++s) {
-    targets_.erase(s->target);
+    if (indexed_) targets_.erase(s->target);
     stale_.push_back({std::move(*s), why});
     stale_in_file_ = true;
   }
@@ -509,24 +520,30 @@ void Journal::set_ifindexes(const std::map<std::string, unsigned>& now) {
   }
 }
 
-Result<void> Journal::record(const std::vector<JournalEntry>& entries) {
+Result<void> Journal::record(std::vector<JournalEntry> entries) {
+  targets();
+  entries_.reserve(entries_.size() + entries.size());
   bool changed = false;
-  for (const auto& e : entries) {
+  for (auto& e : entries) {
     if (!targets_.insert(e.target).second) continue;
-    entries_.push_back(e);
-    entries_.back().ifindex = e.nic.empty() ? 0 : ifindex_now(e.nic);
+    e.ifindex = e.nic.empty() ? 0 : ifindex_now(e.nic);
+    entries_.push_back(std::move(e));
     changed = true;
   }
   return changed ? save() : Result<void>{};
 }
 
 Result<void> Journal::forget(const std::vector<std::string>& targets) {
-  const std::set<std::string> drop(targets.begin(), targets.end());
+  // Views of the caller's strings, which outlive this call and do not move.
+  std::unordered_set<std::string_view> drop;
+  drop.reserve(targets.size());
+  for (const auto& t : targets) drop.insert(t);
   const size_t before = entries_.size();
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
                                 [&](const JournalEntry& e) { return drop.count(e.target) > 0; }),
                  entries_.end());
-  for (const auto& t : targets) targets_.erase(t);
+  if (indexed_)
+    for (const auto& t : targets) targets_.erase(t);
   return entries_.size() != before || stale_in_file_ ? save() : Result<void>{};
 }
 

@@ -74,7 +74,7 @@ class Journal {
   // Adds the entries whose target is not in the journal yet (stamped with this boot and their
   // NIC's ifindex) and saves (atomically) if any was new; stale entries go with that save.
   // Existing entries are kept as they are: the first original wins.
-  Result<void> record(const std::vector<JournalEntry>& entries);
+  Result<void> record(std::vector<JournalEntry> entries);
   // Drops these targets (and every stale entry) and saves.
   Result<void> forget(const std::vector<std::string>& targets);
 
@@ -95,7 +95,11 @@ class Journal {
   std::vector<JournalEntry> entries_;
   std::vector<StaleEntry> stale_;
   bool stale_in_file_ = false;  // the file still holds stale entries: the next save drops them
-  std::unordered_set<std::string> targets_;  // index of entries_ by target
+  // The index of entries_ by target, built when first asked for (has, record): a revert
+  // never needs it.
+  const std::unordered_set<std::string>& targets() const;
+  mutable std::unordered_set<std::string> targets_;
+  mutable bool indexed_ = false;
 };
 
 // The running kernel's boot id (ROOT/proc/sys/kernel/random/boot_id), "" when it cannot be read

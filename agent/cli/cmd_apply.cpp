@@ -23,8 +23,9 @@ namespace gn {
 
 namespace {
 
-// At most this many targets stay open between probe and apply (16 NICs x 256 queues x 3 files
-// is 12288; each kept sysfs file holds a page of kernel memory until apply or exit).
+// At most this many targets stay open between probe and apply, or after apply or revert wrote
+// them (16 NICs x 256 queues x 3 files is 12288; each kept sysfs file holds a page of kernel
+// memory until the run ends).
 constexpr size_t kKeptTargets = 16384;
 
 std::string lock_path(const CliOptions& o) { return o.run_dir + "/guest-nettune.lock"; }
@@ -178,6 +179,8 @@ int run_revert(const CliOptions& o, std::ostream& out) {
     if (!lock) return code;
   }
   Session s(o);
+  // The files restored are closed together at the end (see keep_targets).
+  if (!o.dry_run) s.root.keep_targets(kKeptTargets);
   // Entries from an earlier boot or of a NIC that is another device now are stale: dropped,
   // never restored.
   auto journal = Journal::load(o.state_dir, JournalContext{read_boot_id(s.root), {}});

@@ -65,7 +65,10 @@ class SysRoot {
   // written), reads it and keeps it open, at most `max` files (and RLIMIT_NOFILE's soft limit,
   // raised to the hard limit, less a reserve); rewrite() of that path, given what was read,
   // then writes and reads back on that open file. Past the cap, or for a file that does not
-  // open for writing, read_target() is read() and rewrite() opens the file again.
+  // open for writing, read_target() is read() and rewrite() opens the file again. The files
+  // rewrite() is done with stay open too, within the same cap: every file kept or done with is
+  // closed with the last copy of the SysRoot, a system call for each run of consecutive
+  // descriptors instead of one for each file.
   void keep_targets(size_t max) const;
   Result<std::string> read_target(const std::string& rel) const;
   // How many files are kept open now (for tests).

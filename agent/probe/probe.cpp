@@ -14,8 +14,20 @@ namespace gn {
 SysFile read_sysfile(const SysRoot& root, const std::string& rel) {
   SysFile f;
   auto text = root.read_target(rel);
-  if (text) f.text = std::string(trim(*text));
-  else f.error = text.error().code;
+  if (!text) {
+    f.error = text.error().code;
+    return f;
+  }
+  // Trimmed where it stands: no second copy of every target's text.
+  const std::string_view kept = trim(*text);
+  if (kept.empty()) {
+    text->clear();
+  } else {
+    const size_t from = static_cast<size_t>(kept.data() - text->data());
+    text->erase(from + kept.size());
+    text->erase(0, from);
+  }
+  f.text = std::move(*text);
   return f;
 }
 

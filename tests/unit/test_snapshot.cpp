@@ -186,6 +186,41 @@ TEST(KeptTargets, NothingIsKeptUnlessAskedAndMissingFilesFail) {
   EXPECT_EQ(root.kept_targets(), 0u);
 }
 
+size_t open_descriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST(KeptTargets, FilesDoneWithStayOpenUntilTheRootGoesAndAllCloseThen) {
+  KeptTargetRig rig;
+  std::vector<std::string> more;  // files rewritten without being kept: opened by rewrite()
+  for (int i = 0; i < 12; ++i) {
+    more.push_back("sys/class/net/eth0/queues/rx-0/extra" + std::to_string(i));
+    write_text(rig.dir / more.back(), "0\n");
+  }
+  const size_t before = open_descriptors();
+  {
+    const SysRoot root(rig.dir.path());
+    root.keep_targets(64);
+    ASSERT_TRUE(root.read_target(rig.a).ok());
+    ASSERT_TRUE(root.read_target(rig.b).ok());
+    const size_t kept = open_descriptors();
+    ASSERT_TRUE(rig.rewrite(root, rig.a, &rig.read_before).ok());
+    EXPECT_EQ(open_descriptors(), kept) << "the kept file, used, stays open";
+    for (const auto& rel : more) ASSERT_TRUE(rig.rewrite(root, rel, nullptr).ok());
+    EXPECT_EQ(open_descriptors(), kept + more.size()) << "each file rewritten stays open";
+    EXPECT_EQ(read_text(rig.dir / more.back()), "f\n");
+  }
+  EXPECT_EQ(open_descriptors(), before) << "every file, kept, used or not, is closed with the root";
+  {
+    const SysRoot root(rig.dir.path());
+    ASSERT_TRUE(rig.rewrite(root, rig.a, nullptr).ok());
+    EXPECT_LE(open_descriptors(), before + 1) << "nothing kept: closed at once (a directory may stay open)";
+  }
+  EXPECT_EQ(open_descriptors(), before);
+}
+
 TEST(EthtoolFile, RoundTrips) {
   EthtoolFile f;
   f.driver = "veth";

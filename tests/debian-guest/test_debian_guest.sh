@@ -367,6 +367,8 @@ check "6d. apt-get remove brings back the state before the explicit apply" diff 
 check "6d. the package is gone" dg_sh "! dpkg-query -W -f='\${Status}' guest-nettune 2>/dev/null | grep -q 'ok installed'"
 check "6d. the units and the udev rule are gone (files, and systemd knows no unit file)" \
   dg_sh 'for f in /lib/systemd/system/guest-nettune.service /lib/systemd/system/guest-nettune@.service /lib/systemd/system/guest-nettune-reapply.service /lib/udev/rules.d/90-guest-nettune.rules; do [ ! -e $f ] || { echo "$f is still there" >&2; exit 1; }; done; l=$(systemctl list-unit-files --no-legend "guest-nettune*"); [ -z "$l" ] || { echo "unit files: $l" >&2; exit 1; }; for u in guest-nettune.service guest-nettune-reapply.service; do s=$(systemctl show -p LoadState --value $u); [ "$s" = not-found ] || { echo "$u: LoadState $s" >&2; exit 1; }; done'
+check "6d. guest-nettune.service is stopped, not left active (exited) without its unit file" \
+  dg_sh 's=$(systemctl show -p ActiveState --value guest-nettune.service); [ "$s" = inactive ] || { echo "guest-nettune.service: ActiveState $s" >&2; exit 1; }'
 cursor2=$(dg_sh "journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'")
 check "6d. the hold stays behind in /var/lib/guest-nettune (a reinstall does not tune by itself)" \
   dg_sh 'tr -d " \n" </var/lib/guest-nettune/reapply.json | grep -q "\"all\":false"'

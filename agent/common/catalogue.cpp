@@ -206,8 +206,7 @@ bool holds(std::string_view text, const Value& want) {
   switch (*want.type()) {
     case ValueType::CpuMask:
     case ValueType::QueueMask: {
-      auto set = parse_cpumask(text);
-      return set && *set == want.cpus();
+      return cpumask_is(text, want.cpus());
     }
     case ValueType::Number: {
       long long n = 0;

@@ -1,17 +1,20 @@
 #include "cpuset.h"
 
 #include <algorithm>
-#include <bitset>
 #include <charconv>
+#include <cstring>
 
 namespace gn {
 
+namespace {
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+}  // namespace
+
 std::string_view trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  const auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
+  size_t b = 0, e = s.size();
+  while (b < e && is_space(s[b])) ++b;
+  while (e > b && is_space(s[e - 1])) --e;
+  return s.substr(b, e - b);
 }
 
 CpuSet CpuSet::of(std::initializer_list<unsigned> cpus) {
@@ -53,9 +56,20 @@ bool CpuSet::has(unsigned cpu) const {
 
 bool CpuSet::empty() const { return words_.empty(); }
 
+namespace {
+// Bits set in a word, by adding neighbouring bit counts (the agent is built for generic x86-64,
+// where the compiler's popcount is a library call).
+unsigned popcount(uint32_t v) {
+  v = v - ((v >> 1) & 0x55555555u);
+  v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+  v = (v + (v >> 4)) & 0x0f0f0f0fu;
+  return (v * 0x01010101u) >> 24;
+}
+}  // namespace
+
 unsigned CpuSet::count() const {
   unsigned n = 0;
-  for (uint32_t w : words_) n += static_cast<unsigned>(std::bitset<32>(w).count());
+  for (uint32_t w : words_) n += popcount(w);
   return n;
 }
 
@@ -108,6 +122,37 @@ CpuSet CpuSet::operator-(const CpuSet& o) const {
   return r;
 }
 
+CpuSet& CpuSet::operator|=(const CpuSet& o) {
+  if (words_.size() < o.words_.size()) words_.resize(o.words_.size(), 0);
+  for (size_t i = 0; i < o.words_.size(); ++i) words_[i] |= o.words_[i];
+  return *this;
+}
+
+CpuSet& CpuSet::operator&=(const CpuSet& o) {
+  if (words_.size() > o.words_.size()) words_.resize(o.words_.size());
+  for (size_t i = 0; i < words_.size(); ++i) words_[i] &= o.words_[i];
+  trim();
+  return *this;
+}
+
+CpuSet& CpuSet::operator-=(const CpuSet& o) {
+  for (size_t i = 0; i < words_.size() && i < o.words_.size(); ++i) words_[i] &= ~o.words_[i];
+  trim();
+  return *this;
+}
+
+bool CpuSet::intersects(const CpuSet& o) const {
+  for (size_t i = 0; i < words_.size() && i < o.words_.size(); ++i)
+    if ((words_[i] & o.words_[i]) != 0) return true;
+  return false;
+}
+
+bool CpuSet::subset_of(const CpuSet& o) const {
+  for (size_t i = 0; i < words_.size(); ++i)
+    if ((words_[i] & ~(i < o.words_.size() ? o.words_[i] : 0u)) != 0) return false;
+  return true;
+}
+
 bool CpuSet::operator==(const CpuSet& o) const { return words_ == o.words_; }
 
 std::string mask_for_people(const std::string& text) {
@@ -116,44 +161,86 @@ std::string mask_for_people(const std::string& text) {
   return m->empty() ? "none" : format_cpulist(*m);
 }
 
+namespace {
+// The value of a hex digit as std::from_chars reads one in base 16 (either case), or -1.
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
 Result<CpuSet> parse_cpumask(std::string_view text) {
   text = trim(text);
   if (text.empty()) return make_error("", "empty CPU mask");
-  std::vector<uint32_t> words;  // read most significant first, reversed at the end
-  words.reserve(text.size() / 9 + 1);
+  // Groups are read left to right (the first malformed one names the error), most significant
+  // first: the last group is word 0.
+  size_t groups = 1;
+  for (char c : text) groups += c == ',';
+  std::vector<uint32_t> words(groups, 0);
   size_t pos = 0;
-  while (true) {
-    const size_t comma = text.find(',', pos);
-    const std::string_view g = text.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
-    if (g.empty() || g.size() > 8)
+  for (size_t g = groups; g-- > 0;) {
+    size_t end = pos;
+    while (end < text.size() && text[end] != ',') ++end;
+    if (end == pos || end - pos > 8)
       return make_error("", "malformed CPU mask '" + std::string(text) + "': groups are 1-8 hex digits");
     uint32_t v = 0;
-    const auto [p, ec] = std::from_chars(g.data(), g.data() + g.size(), v, 16);
-    if (ec != std::errc() || p != g.data() + g.size())
-      return make_error("", "malformed CPU mask '" + std::string(text) + "': not hexadecimal");
-    words.push_back(v);
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
+    for (size_t i = pos; i < end; ++i) {
+      const int d = hex_digit(text[i]);
+      if (d < 0) return make_error("", "malformed CPU mask '" + std::string(text) + "': not hexadecimal");
+      v = (v << 4) | static_cast<uint32_t>(d);
+    }
+    words[g] = v;
+    pos = end + 1;
   }
-  std::reverse(words.begin(), words.end());
   return CpuSet::from_words(std::move(words));
 }
 
+bool cpumask_is(std::string_view text, const CpuSet& set) {
+  text = trim(text);
+  if (text.empty()) return false;
+  const auto& w = set.words();
+  size_t word = 0;  // the group being read, counted from the right
+  size_t end = text.size();
+  while (true) {
+    uint32_t v = 0;
+    unsigned digits = 0;
+    size_t i = end;
+    // Most groups of a wide mask are "00000000": eight digits compared at once (a ninth one
+    // before them still fails below).
+    static constexpr char kZeroGroup[8] = {'0', '0', '0', '0', '0', '0', '0', '0'};
+    if (end >= 8 && std::memcmp(text.data() + end - 8, kZeroGroup, 8) == 0) {
+      i = end - 8;
+      digits = 8;
+    }
+    for (; i > 0 && text[i - 1] != ','; --i) {
+      const int d = hex_digit(text[i - 1]);
+      if (d < 0 || digits == 8) return false;
+      v |= static_cast<uint32_t>(d) << (4 * digits++);
+    }
+    if (digits == 0 || v != (word < w.size() ? w[word] : 0u)) return false;
+    ++word;
+    if (i == 0) break;
+    end = i - 1;  // before the comma
+  }
+  return w.size() <= word;  // a CPU beyond the text's groups is not in the text
+}
+
 namespace {
-std::string hex_group(uint32_t v, unsigned width) {
+void append_hex_group(std::string& out, uint32_t v, unsigned width) {
   static const char digits[] = "0123456789abcdef";
-  std::string s(width, '0');
-  for (unsigned i = 0; i < width; ++i) s[width - 1 - i] = digits[(v >> (4 * i)) & 0xfu];
-  return s;
+  for (unsigned i = width; i-- > 0;) out += digits[(v >> (4 * i)) & 0xfu];
 }
 
 std::string format_groups(const CpuSet& set, size_t ngroups, unsigned first_width) {
   std::string out;
+  out.reserve(first_width + (ngroups - 1) * 9);
   const auto& w = set.words();
   for (size_t i = ngroups; i-- > 0;) {
     const uint32_t v = i < w.size() ? w[i] : 0;
-    if (!out.empty()) out += ',';
-    out += hex_group(v, i + 1 == ngroups ? first_width : 8);
+    if (i + 1 != ngroups) out += ',';
+    append_hex_group(out, v, i + 1 == ngroups ? first_width : 8);
   }
   return out;
 }

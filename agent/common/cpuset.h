@@ -33,6 +33,14 @@ class CpuSet {
   CpuSet operator|(const CpuSet& o) const;
   CpuSet operator&(const CpuSet& o) const;
   CpuSet operator-(const CpuSet& o) const;  // set difference
+  // In place, without a new set: the planner combines sets in its loops.
+  CpuSet& operator|=(const CpuSet& o);
+  CpuSet& operator&=(const CpuSet& o);
+  CpuSet& operator-=(const CpuSet& o);
+  // Whether the two sets share a CPU, without building their intersection.
+  bool intersects(const CpuSet& o) const;
+  // Whether every CPU of this set is in `o`.
+  bool subset_of(const CpuSet& o) const;
   bool operator==(const CpuSet& o) const;
   bool operator!=(const CpuSet& o) const { return !(*this == o); }
 
@@ -45,6 +53,10 @@ class CpuSet {
 
 // Parses a hex mask as sysfs and /proc/irq print it. Accepts any number of groups.
 Result<CpuSet> parse_cpumask(std::string_view text);
+// Whether `text` parses as a mask (as parse_cpumask takes it) and that mask is `set`, without
+// building a set: the groups are read right to left against the set's words. Text that does not
+// parse holds no set.
+bool cpumask_is(std::string_view text, const CpuSet& set);
 // Formats a mask as the kernel prints one for nr_cpu_ids CPUs: ceil(n/32) groups, the first
 // one as wide as its bits need, the rest 8 digits. CPUs >= nr_cpu_ids are not representable
 // and must not be in the set.

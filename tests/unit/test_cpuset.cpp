@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "cpuset.h"
 
 using gn::CpuSet;
@@ -96,6 +99,124 @@ TEST(CpuSetOps, SetAlgebra) {
   c.remove(64);
   EXPECT_TRUE(c.empty());
   EXPECT_EQ(c, CpuSet{});
+}
+
+TEST(CpuSetOps, InPlaceAsTheOperatorsOverSetsOfDifferentWidths) {
+  const CpuSet sets[] = {CpuSet{}, CpuSet::of({0}), CpuSet::range(0, 40), CpuSet::range(30, 70),
+                         CpuSet::of({31, 32, 95}), CpuSet::range(64, 127), CpuSet::range(0, 1023)};
+  for (const auto& a : sets)
+    for (const auto& b : sets) {
+      CpuSet x = a;
+      EXPECT_EQ(x |= b, a | b);
+      x = a;
+      EXPECT_EQ(x &= b, a & b);
+      x = a;
+      EXPECT_EQ(x -= b, a - b);
+      EXPECT_EQ(a.intersects(b), !(a & b).empty());
+      EXPECT_EQ(a.subset_of(b), (a - b).empty());
+    }
+}
+
+TEST(CpuSetOps, CountsEveryBitOfEveryWord) {
+  EXPECT_EQ(CpuSet{}.count(), 0u);
+  EXPECT_EQ(CpuSet::of({31}).count(), 1u);
+  EXPECT_EQ(CpuSet::range(0, 31).count(), 32u);
+  EXPECT_EQ(CpuSet::of({0, 31, 32, 63, 1023}).count(), 5u);
+  EXPECT_EQ(CpuSet::range(0, 1023).count(), 1024u);
+  EXPECT_EQ(CpuSet::from_words({0x55555555u, 0xaaaaaaaau, 0x80000001u}).count(), 34u);
+}
+
+// cpumask_is(text, set) is "text parses as a mask and the mask is set", without building one.
+struct IsCase {
+  const char* text;
+  CpuSet set;
+  bool is;
+};
+
+void PrintTo(const IsCase& c, std::ostream* os) {
+  *os << "'" << c.text << "' against {" << gn::format_cpulist(c.set) << "}: " << (c.is ? "is" : "is not");
+}
+
+class MaskIs : public ::testing::TestWithParam<IsCase> {};
+
+TEST_P(MaskIs, AnswersAsParsingAndComparing) {
+  const auto& c = GetParam();
+  EXPECT_EQ(gn::cpumask_is(c.text, c.set), c.is) << "'" << c.text << "' against " << gn::format_cpulist(c.set);
+  auto parsed = gn::parse_cpumask(c.text);
+  EXPECT_EQ(parsed.ok() && *parsed == c.set, c.is) << "'" << c.text << "'";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Texts, MaskIs,
+    ::testing::Values(
+        // Well formed: one group, several, first groups of every width, either case, a newline.
+        IsCase{"f", CpuSet::range(0, 3), true}, IsCase{"0", CpuSet{}, true},
+        IsCase{"e", CpuSet::range(0, 3), false}, IsCase{"F\n", CpuSet::range(0, 3), true},
+        IsCase{"00000000,0000000f", CpuSet::range(0, 3), true}, IsCase{"0,0000000f", CpuSet::range(0, 3), true},
+        IsCase{"1,ffffffff", CpuSet::range(0, 32), true}, IsCase{"01,ffffffff", CpuSet::range(0, 32), true},
+        IsCase{"00000001,ffffffff", CpuSet::range(0, 32), true},
+        IsCase{"1,fffffffe", CpuSet::range(0, 32), false},
+        IsCase{"80000000,00000000,00000001", CpuSet::of({0, 95}), true},
+        IsCase{"80000000,00000000,00000001", CpuSet::of({0}), false},
+        // Leading zero groups are no CPUs.
+        IsCase{"00000000,00000000,00000001", CpuSet::of({0}), true},
+        IsCase{"0,00000000,00000000", CpuSet{}, true},
+        IsCase{"00000000,00000001,00000000", CpuSet::of({32}), true},
+        IsCase{"00000000,00000001,00000000", CpuSet::of({0}), false},
+        // A set with CPUs beyond the text's groups is not what the text says.
+        IsCase{"00000001", CpuSet::of({0, 40}), false}, IsCase{"0", CpuSet::of({32}), false},
+        IsCase{"ffffffff", CpuSet::range(0, 32), false},
+        IsCase{"ffffffff,ffffffff", CpuSet::range(0, 1023), false},
+        // Malformed text holds no set, not even the empty one or the one its digits spell.
+        IsCase{"", CpuSet{}, false}, IsCase{"\n", CpuSet{}, false}, IsCase{"xyz", CpuSet{}, false},
+        IsCase{"1,,2", CpuSet::of({1, 65}), false}, IsCase{",1", CpuSet::of({0}), false},
+        IsCase{"1,", CpuSet::of({32}), false}, IsCase{"0x1", CpuSet::of({0}), false},
+        IsCase{"-1", CpuSet::of({0}), false}, IsCase{"123456789", CpuSet::from_words({0x23456789u, 1u}), false},
+        IsCase{"000000001", CpuSet::of({0}), false}, IsCase{"1,000000000", CpuSet::of({32}), false},
+        IsCase{"1 ,00000000", CpuSet::of({32}), false}, IsCase{"g,00000000", CpuSet{}, false},
+        IsCase{"00000000,0000000g", CpuSet{}, false}, IsCase{"+f", CpuSet::range(0, 3), false},
+        IsCase{"0,000000000", CpuSet{}, false}, IsCase{"000000000,00000000", CpuSet{}, false},
+        IsCase{"100000000", CpuSet::of({32}), false}, IsCase{"00000000,00000000", CpuSet{}, true}));
+
+// The same answers as parsing and comparing over many texts, well formed or not, and sets near them.
+TEST(MaskIs, AgreesWithParsingOnRandomText) {
+  std::mt19937 rng(13);
+  const std::string alphabet = "0123456789abcdefABCDEF,,,,x ";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    if (round % 2 == 0) {
+      // Mostly well formed: groups of 1-9 digits.
+      const int groups = 1 + static_cast<int>(rng() % 5);
+      for (int g = 0; g < groups; ++g) {
+        if (g) text += ',';
+        const int width = 1 + static_cast<int>(rng() % (g == 0 ? 9 : 10));
+        for (int d = 0; d < width; ++d) text += "0123456789abcdef"[rng() % (rng() % 3 == 0 ? 16 : 2)];
+      }
+    } else {
+      const int len = static_cast<int>(rng() % 30);
+      for (int i = 0; i < len; ++i) text += alphabet[rng() % alphabet.size()];
+    }
+    auto parsed = gn::parse_cpumask(text);
+    std::vector<CpuSet> sets = {CpuSet{}, CpuSet::of({static_cast<unsigned>(rng() % 200)})};
+    if (parsed.ok()) {
+      sets.push_back(*parsed);
+      CpuSet flipped = *parsed;
+      const unsigned cpu = static_cast<unsigned>(rng() % (parsed->end() + 40));
+      if (flipped.has(cpu)) flipped.remove(cpu);
+      else flipped.add(cpu);
+      sets.push_back(flipped);
+    }
+    for (const auto& set : sets)
+      ASSERT_EQ(gn::cpumask_is(text, set), parsed.ok() && *parsed == set)
+          << "'" << text << "' against " << gn::format_cpulist(set);
+  }
+}
+
+TEST(CpuMask, ParseNamesTheFirstMalformedGroup) {
+  // Groups are checked left to right, each for its width before its digits.
+  EXPECT_NE(gn::parse_cpumask("zz,123456789").error().text().find("not hexadecimal"), std::string::npos);
+  EXPECT_NE(gn::parse_cpumask("z23456789,zz").error().text().find("groups are 1-8 hex digits"), std::string::npos);
+  EXPECT_NE(gn::parse_cpumask("1,,z").error().text().find("groups are 1-8 hex digits"), std::string::npos);
 }
 
 }  // namespace

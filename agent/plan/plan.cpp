@@ -54,20 +54,28 @@ std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsi
   CpuSet placed;
   for (const auto& node : cpus.nodes) {
     std::vector<unsigned> order;
+    CpuSet mine = node;
+    mine &= usable;
     for (const auto& core : cpus.cores) {
-      const CpuSet mine = core & usable & node;
-      if (mine.empty() || !node.has(core.first())) continue;
-      for (unsigned c : mine.cpus()) order.push_back(c);
-      placed = placed | mine;
+      if (core.empty() || !node.has(core.first())) continue;
+      // The core's usable CPUs of this node, in numeric order.
+      const auto& a = core.words();
+      const auto& b = mine.words();
+      for (size_t w = 0; w < a.size() && w < b.size(); ++w)
+        for (uint32_t bits = a[w] & b[w]; bits != 0; bits &= bits - 1) {
+          const unsigned c = static_cast<unsigned>(w * 32) + static_cast<unsigned>(__builtin_ctz(bits));
+          order.push_back(c);
+          placed.add(c);
+        }
     }
     // CPUs of the node that no core lists (a partial topology) keep their numeric order.
-    for (unsigned c : ((node & usable) - placed).cpus()) order.push_back(c);
-    placed = placed | (node & usable);
+    mine -= placed;
+    for (unsigned c : mine.cpus()) order.push_back(c);
+    placed |= mine;
     if (!order.empty()) per_node.push_back(std::move(order));
   }
   // Usable CPUs in no node (no NUMA information for them) form one more group.
-  std::vector<unsigned> rest;
-  for (unsigned c : (usable - placed).cpus()) rest.push_back(c);
+  std::vector<unsigned> rest = (usable - placed).cpus();
   if (!rest.empty()) per_node.push_back(std::move(rest));
 
   unsigned ncpu = 0;
@@ -140,6 +148,7 @@ class Planner {
       plan_.notes.push_back("isolated CPUs " + format_cpulist(facts_.cpus.online - usable_) +
                             " are left out of every mask");
     }
+    for (const auto& node : facts_.cpus.nodes) node_usable_.push_back(node & usable_);
     if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue)
       plan_.notes.push_back("XPS is not applicable: " + facts_.behaviour_evidence);
     if (facts_.irqbalance_running && policy_.irq_affinity)
@@ -187,18 +196,49 @@ class Planner {
     }
   }
 
-  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string current, Value desired, Action action,
+  // The text a file holds now, "" when absent or unreadable.
+  static std::string_view text_of(const SysFile& f) { return f.text ? std::string_view(*f.text) : std::string_view(); }
+
+  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string_view current, Value desired, Action action,
                std::string reason) {
-    Setting s;
+    Setting& s = plan_.settings.emplace_back();
     s.kind = kind;
-    s.nic = nic ? nic->name : "";
+    if (nic) s.nic = nic->name;
     s.queue = queue;
-    s.current = std::move(current);
+    s.current.assign(current);
     s.desired = std::move(desired);
     s.action = action;
     s.reason = std::move(reason);
-    plan_.settings.push_back(std::move(s));
-    return plan_.settings.back();
+    return s;
+  }
+
+  // The stripe of nq transmit queues (the same for every NIC with as many queues), each block's
+  // CPU list and what the XPS reason says of it.
+  struct Stripe {
+    std::vector<CpuSet> blocks;
+    std::vector<std::string> lists;    // "0-1"
+    std::vector<std::string> xps_why;  // "CPUs 0-1: contiguous block 1 of 256"
+  };
+  const Stripe& stripe(unsigned nq) {
+    auto it = stripes_.find(nq);
+    if (it != stripes_.end()) return it->second;
+    Stripe st;
+    st.blocks = stripe_cpus(facts_.cpus, usable_, nq);
+    for (unsigned q = 0; q < st.blocks.size(); ++q) {
+      st.lists.push_back(format_cpulist(st.blocks[q]));
+      st.xps_why.push_back("CPUs " + st.lists[q] + ": " + block_reason(st.blocks[q], q, nq));
+    }
+    return stripes_.emplace(nq, std::move(st)).first->second;
+  }
+
+  // The usable CPUs of the NUMA node a block starts on (all usable CPUs without one).
+  const CpuSet& node_of(const CpuSet& block) const {
+    const CpuSet* want = &usable_;
+    if (block.empty()) return *want;
+    const unsigned first = block.first();
+    for (size_t i = 0; i < facts_.cpus.nodes.size(); ++i)
+      if (facts_.cpus.nodes[i].has(first) && !node_usable_[i].empty()) want = &node_usable_[i];
+    return *want;
   }
 
   Value mask(const CpuSet& s) const { return Value::mask(ValueType::CpuMask, s, facts_.cpus.nr_cpu_ids); }
@@ -260,11 +300,11 @@ class Planner {
     sum.queues_planned = ntx;
     plan_.nics.push_back(sum);
 
-    const auto blocks = stripe_cpus(facts_.cpus, usable_, ntx);
-    plan_rps(n, nrx, blocks);
-    plan_xps(n, ntx, blocks);
+    const Stripe& st = stripe(ntx);
+    plan_rps(n, nrx, st.blocks);
+    plan_xps(n, ntx, st);
     plan_xps_rxqs(n, ntx, nrx);
-    plan_irqs(n, ntx, blocks);
+    plan_irqs(n, ntx, st);
   }
 
   // One queue pair offered by the host: nothing to spread.
@@ -274,16 +314,15 @@ class Planner {
     return c.combined_kind() ? c.max_combined <= 1 : (c.max_rx <= 1 && c.max_tx <= 1);
   }
 
-  const TxQueue* tx_queue(const Nic& n, unsigned q) const {
-    for (const auto& t : n.tx)
-      if (t.index == q) return &t;
+  // Queue q of a list, which the probe gives in order (queue q at position q) but need not.
+  static const Queue* find_queue(const std::vector<Queue>& queues, unsigned q) {
+    if (q < queues.size() && queues[q].index == q) return &queues[q];
+    for (const auto& x : queues)
+      if (x.index == q) return &x;
     return nullptr;
   }
-  const RxQueue* rx_queue(const Nic& n, unsigned q) const {
-    for (const auto& r : n.rx)
-      if (r.index == q) return &r;
-    return nullptr;
-  }
+  static const TxQueue* tx_queue(const Nic& n, unsigned q) { return find_queue(n.tx, q); }
+  static const RxQueue* rx_queue(const Nic& n, unsigned q) { return find_queue(n.rx, q); }
 
   // A queue file the probe read, or one that is absent (the queue appears when channels change).
   static const SysFile& queue_file(const Queue* q, SettingKind k) {
@@ -304,41 +343,36 @@ class Planner {
       why_not = "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
                 " usable CPUs (rps = auto)";
     const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
+    // The reasons are the same for every queue of the NIC.
+    std::string why = "rps = off", why_cnt = "rps = off";
+    if (on) {
+      why = facts_.cpus.nodes.size() > 1 ? "usable CPUs of the queue's NUMA node" : "all usable CPUs";
+      why += policy_.rps == RpsMode::On ? " (rps = on)"
+             : single                   ? " (single-queue NIC: RPS spreads its receive work)"
+                                        : " (fewer rx queues than CPUs)";
+      why_cnt = "rps_sock_flow_entries " + std::to_string(policy_.rps_sock_flow_entries) + " / " +
+                std::to_string(nrx) + " queues, a power of two";
+    }
+    const Value want_cnt = Value::number(on ? flows : 0);
     for (unsigned q = 0; q < nrx; ++q) {
       const RxQueue* r = rx_queue(n, q);
       const SysFile& cpus = queue_file(r, SettingKind::RpsCpus);
       const SysFile& cnt = queue_file(r, SettingKind::RpsFlowCnt);
-      const std::string cur_cpus = cpus.text.value_or(""), cur_cnt = cnt.text.value_or("");
       if (r && !cpus.readable()) {
         add(SettingKind::RpsCpus, &n, static_cast<int>(q), "", {}, Action::Skip,
             "RPS " + read_error_reason(cpus) + " (CONFIG_RPS?)");
         continue;
       }
       if (!on && !off) {
-        add(SettingKind::RpsCpus, &n, static_cast<int>(q), cur_cpus, {}, Action::Skip, why_not);
+        add(SettingKind::RpsCpus, &n, static_cast<int>(q), text_of(cpus), {}, Action::Skip, why_not);
         continue;
       }
-      CpuSet want;
-      std::string why = "rps = off";
-      if (on) {
-        // The usable CPUs of the NUMA node this queue's block lives on.
-        const CpuSet& block = blocks.empty() ? usable_ : blocks[q % blocks.size()];
-        want = usable_;
-        for (const auto& node : facts_.cpus.nodes)
-          if (!block.empty() && node.has(block.first()) && !(node & usable_).empty()) want = node & usable_;
-        why = facts_.cpus.nodes.size() > 1 ? "usable CPUs of the queue's NUMA node" : "all usable CPUs";
-        why += policy_.rps == RpsMode::On ? " (rps = on)"
-               : single                   ? " (single-queue NIC: RPS spreads its receive work)"
-                                          : " (fewer rx queues than CPUs)";
-      }
-      Value want_cpus = mask(want);
+      // On: the usable CPUs of the NUMA node this queue's block lives on.
+      Value want_cpus = on ? mask(node_of(blocks.empty() ? usable_ : blocks[q % blocks.size()])) : mask(CpuSet());
       const Action cpus_action = action_for(cpus, want_cpus);
-      add(SettingKind::RpsCpus, &n, static_cast<int>(q), cur_cpus, std::move(want_cpus), cpus_action, why);
-      const Value want_cnt = Value::number(on ? flows : 0);
-      add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), cur_cnt, want_cnt, action_for(cnt, want_cnt),
-          on ? "rps_sock_flow_entries " + std::to_string(policy_.rps_sock_flow_entries) + " / " +
-                   std::to_string(nrx) + " queues, a power of two"
-             : "rps = off");
+      add(SettingKind::RpsCpus, &n, static_cast<int>(q), text_of(cpus), std::move(want_cpus), cpus_action, why);
+      add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), text_of(cnt), want_cnt, action_for(cnt, want_cnt),
+          why_cnt);
     }
     if (on) rfs_wanted_ = true;
   }
@@ -364,12 +398,12 @@ class Planner {
     return {};
   }
 
-  void plan_xps(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks) {
+  void plan_xps(const Nic& n, unsigned ntx, const Stripe& st) {
     const std::string off = xps_not_planned();
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::Xps);
-      const std::string cur = file.text.value_or("");
+      const std::string_view cur = text_of(file);
       const auto skip = [&](const std::string& why) {
         add(SettingKind::Xps, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
@@ -386,9 +420,9 @@ class Planner {
       } else if (t && !file.readable()) {
         skip("XPS " + read_error_reason(file) + " (CONFIG_XPS?)");
       } else {
-        std::string why = "CPUs " + format_cpulist(blocks[q]) + ": " + block_reason(blocks[q], q, ntx);
+        std::string why = st.xps_why[q];
         if (!t) why += " (the queue appears when channels change)";
-        Value want = mask(blocks[q]);
+        Value want = mask(st.blocks[q]);
         const Action action = action_for(file, want);
         add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action, why);
       }
@@ -409,7 +443,7 @@ class Planner {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::XpsRxqs);
-      const std::string cur = file.text.value_or("");
+      const std::string_view cur = text_of(file);
       const auto skip = [&](const std::string& why) {
         add(SettingKind::XpsRxqs, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
@@ -430,9 +464,9 @@ class Planner {
     }
   }
 
-  void plan_irqs(const Nic& n, unsigned ntx, const std::vector<CpuSet>& blocks) {
+  void plan_irqs(const Nic& n, unsigned ntx, const Stripe& st) {
     for (const auto& irq : n.irqs) {
-      const std::string cur = irq.smp_affinity.text.value_or("");
+      const std::string_view cur = text_of(irq.smp_affinity);
       const int q = irq.queue;
       const auto skip = [&](const std::string& why) {
         Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, {}, Action::Skip, why);
@@ -451,12 +485,15 @@ class Planner {
       } else if (!irq.smp_affinity.readable()) {
         skip("smp_affinity " + read_error_reason(irq.smp_affinity));
       } else {
-        const CpuSet& want = blocks[static_cast<unsigned>(q)];
-        Value want_mask = mask(want);
+        const auto b = static_cast<unsigned>(q);
+        Value want_mask = mask(st.blocks[b]);
         const Action action = action_for(irq.smp_affinity, want_mask);
-        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action,
-                         irq.name + " follows queue " + std::to_string(q) + "'s XPS block (CPUs " +
-                             format_cpulist(want) + ")");
+        const std::string queue = std::to_string(q);
+        std::string why;
+        why.reserve(irq.name.size() + queue.size() + st.lists[b].size() + 40);
+        why.append(irq.name).append(" follows queue ").append(queue).append("'s XPS block (CPUs ");
+        why.append(st.lists[b]).append(")");
+        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action, std::move(why));
         s.irq = irq.irq;
       }
     }
@@ -506,6 +543,8 @@ class Planner {
   const Facts& facts_;
   const Policy& policy_;
   CpuSet usable_;
+  std::vector<CpuSet> node_usable_;  // the usable CPUs of each NUMA node
+  std::map<unsigned, Stripe> stripes_;
   Plan plan_;
   bool rfs_wanted_ = false;
 };

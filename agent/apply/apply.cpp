@@ -29,6 +29,14 @@ Result<SysRoot::Rewrite> SysWriter::rewrite(const SysRoot& root, const std::stri
   return r;
 }
 
+std::string PlannedWrite::to(bool dry_run) const {
+  const Value& want = setting->desired;
+  if (dry_run || !is_mask(setting->kind)) return want.text();
+  // Apply formatted it so from the same two texts (text_to_write): it cannot fail here.
+  auto text = format_cpumask_like(want.cpus(), from());
+  return text ? std::move(*text) : want.text();
+}
+
 namespace {
 
 std::string nic_dir(const std::string& nic) { return paths::kNetClass + "/" + nic; }
@@ -89,6 +97,13 @@ class Applier {
     std::string before;  // value read just before writing: what a rollback restores
   };
 
+  // The record of a write from what the file held before it (kept only when not the setting's
+  // current).
+  static PlannedWrite planned_write(const Setting& s, const std::string& before) {
+    if (before == s.current) return {&s, std::nullopt};
+    return {&s, before};
+  }
+
   void fail(const std::string& nic, const std::string& target, const Error& e) {
     std::string hint = e.hint;
     if (hint.empty() && (e.code == EACCES || e.code == EPERM)) hint = "run as root";
@@ -143,7 +158,7 @@ class Applier {
       g.channels = s;
       g.channels_now = *now;
       g.channels_want = want;
-      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->path(), s->kind, channels_setting_text(*now), s->desired.text()});
+      if (ctx_.dry_run) report_.writes.push_back(planned_write(*s, channels_setting_text(*now)));
       else originals.push_back({s->path(), s->kind, g.nic, channels_setting_text(*now)});
     }
     if (g.channels) {
@@ -152,7 +167,7 @@ class Applier {
       if (ctx_.dry_run)
         for (const Setting* s : g.settings)
           if (s->action == Action::Write && s->kind != SettingKind::Channels)
-            report_.writes.push_back({g.nic, s->path(), s->kind, s->current, s->desired.text()});
+            report_.writes.push_back({s, std::nullopt});
       return;
     }
     for (const Setting* s : g.settings) {
@@ -165,7 +180,7 @@ class Applier {
       // Differs from the plan as the probe read it under the lock: phase B reads it again on
       // the file it writes.
       g.pending.push_back(s);
-      if (ctx_.dry_run) report_.writes.push_back({g.nic, s->path(), s->kind, s->current, s->desired.text()});
+      if (ctx_.dry_run) report_.writes.push_back({s, std::nullopt});
       else originals.push_back({s->path(), s->kind, g.nic, s->current});
     }
   }
@@ -189,7 +204,7 @@ class Applier {
                                     : after.error());
         return rollback(g, done);
       }
-      report_.writes.push_back({g.nic, s.path(), s.kind, channels_setting_text(g.channels_now), s.desired.text()});
+      report_.writes.push_back(planned_write(s, channels_setting_text(g.channels_now)));
       // The driver may have rewritten masks and IRQs, and queues came or went: every planned
       // file is read again (on the file it is written through).
       for (const Setting* q : g.settings)
@@ -223,7 +238,7 @@ class Applier {
         report_.unchanged.push_back(std::move(path));
         continue;
       }
-      report_.writes.push_back({g.nic, path, s.kind, r->before, written});
+      report_.writes.push_back(planned_write(s, r->before));
       done.push_back({&s, std::move(path), std::move(r->before)});
     }
   }
@@ -244,7 +259,7 @@ class Applier {
       if (r) {
         report_.rolled_back.push_back({g.nic, it->path, s.kind, s.desired.text(), it->before});
         auto w = std::find_if(report_.writes.begin(), report_.writes.end(),
-                              [&](const WriteRecord& x) { return x.target == it->path; });
+                              [&](const PlannedWrite& x) { return x.setting == it->setting; });
         if (w != report_.writes.end()) report_.writes.erase(w);
       } else {
         report_.errors.push_back({g.nic, it->path, "rolling back: " + r.error().text(),

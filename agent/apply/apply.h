@@ -2,6 +2,7 @@
 // only when it differs; originals go to the journal, durably, before anything is written.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,20 @@ struct WriteRecord {
   std::string from, to;
 };
 
+// A write of a planned setting that apply made (a dry run: would make). The plan outlives the
+// report, so the record points at the setting instead of copying its target and texts (at 16
+// NICs x 256 queues of 1024 CPUs that is 16k masks of 288 characters, twice): what the file held
+// is kept only when it was not what the probe read.
+struct PlannedWrite {
+  const Setting* setting = nullptr;
+  std::optional<std::string> before;  // what the file held, when not setting->current
+
+  const std::string& from() const { return before ? *before : setting->current; }
+  // What was (or would be) written: a dry run reports the value's own text; apply wrote masks
+  // in the layout of what the file held, as this formats them again.
+  std::string to(bool dry_run) const;
+};
+
 struct SkipRecord {
   std::string nic, target;
   std::string why;
@@ -56,7 +71,7 @@ struct FailureRecord {
 
 struct ApplyReport {
   bool dry_run = false;
-  std::vector<WriteRecord> writes;        // performed (a dry run: would be)
+  std::vector<PlannedWrite> writes;       // performed (a dry run: would be)
   std::vector<std::string> unchanged;     // targets that already held the wanted value
   std::vector<SkipRecord> not_applicable;
   std::vector<FailureRecord> errors;
@@ -75,7 +90,8 @@ struct ApplyContext {
 };
 
 // Fails (as a whole) only when the journal cannot be written; per-setting failures are in the
-// report, their NIC rolled back.
+// report, their NIC rolled back. The report's writes point into `plan`: keep it while the report
+// is used.
 Result<ApplyReport> apply_plan(const Plan& plan, ApplyContext& ctx);
 
 struct RevertReport {

@@ -6,7 +6,9 @@
 #include <functional>
 #include <map>
 #include <iostream>
+#include <ostream>
 #include <set>
+#include <streambuf>
 
 #include "apply.h"
 #include "apply_render.h"
@@ -80,6 +82,31 @@ size_t limit_to_scope(Plan& plan, const ReapplyScope& scope) {
                       plan.settings.end());
   return before - plan.settings.size();
 }
+
+// A stream buffer that sends everything to two others. Each keeps its own failure: one that
+// fails never cuts the other short (a closed stdout must not truncate the status file).
+class TeeBuf : public std::streambuf {
+ public:
+  TeeBuf(std::streambuf& a, std::streambuf& b) : a_(a), b_(b) {}
+  bool second_failed() const { return b_failed_; }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    a_.sputn(s, n);
+    if (!b_failed_ && b_.sputn(s, n) != n) b_failed_ = true;
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char ch = traits_type::to_char_type(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+
+ private:
+  std::streambuf& a_;
+  std::streambuf& b_;
+  bool b_failed_ = false;
+};
 
 bool exists_file(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
@@ -160,14 +187,26 @@ int run_apply(const CliOptions& o, std::ostream& out) {
     return exit_code::kFailed;
   }
   const std::string result = apply_result(*report);
-  // One text for the status file and --json (the same time in both).
-  const std::string doc = json_text([&](JsonOut& j) { write_apply_json(j, *report, o.policy, result); }) + "\n";
+  const auto write_doc = [&](std::ostream& to) {
+    print_json(to, [&](JsonOut& j) { write_apply_json(j, *report, o.policy, result); });
+  };
   if (!o.dry_run) {
-    if (auto r = replace_file(status_path(o.run_dir), doc); !r)
+    // The status file and --json get one document, written once onto both (the same time in
+    // each), a block at a time: at 16 NICs x 256 queues it is 15 MB.
+    if (auto r = replace_file(status_path(o.run_dir),
+                              [&](std::ostream& file) {
+                                if (!o.json) return write_doc(file);
+                                TeeBuf both(*file.rdbuf(), *out.rdbuf());
+                                std::ostream tee(&both);
+                                write_doc(tee);
+                                if (both.second_failed()) out.setstate(std::ios::badbit);
+                              });
+        !r)
       spdlog::warn("{}, ignoring", r.error().text());
+  } else if (o.json) {
+    write_doc(out);
   }
-  if (o.json) out << doc;
-  else render_apply_text(out, *report, o.verbose);
+  if (!o.json) render_apply_text(out, *report, o.verbose);
   return report->errors.empty() ? exit_code::kOk : exit_code::kPartial;
 }
 

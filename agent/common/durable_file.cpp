@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <ostream>
+#include <streambuf>
 
 namespace gn {
 
@@ -51,25 +53,54 @@ Result<void> make_directories(const std::string& dir) {
 }
 
 namespace {
+// A stream onto a file descriptor, unbuffered (the writers send blocks). The first failed write
+// is kept and everything after it is accepted and dropped, so that a writer that also sends the
+// bytes elsewhere (a tee) is never cut short by this file.
+class FdStreamBuf : public std::streambuf {
+ public:
+  explicit FdStreamBuf(int fd) : fd_(fd) {}
+  int error() const { return error_; }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    size_t done = 0;
+    while (error_ == 0 && done < static_cast<size_t>(n)) {
+      const ssize_t w = ::write(fd_, s + done, static_cast<size_t>(n) - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) error_ = errno;
+      else done += static_cast<size_t>(w);
+    }
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char ch = traits_type::to_char_type(c);
+    xsputn(&ch, 1);
+    return c;
+  }
+
+ private:
+  int fd_;
+  int error_ = 0;
+};
+
 // Temp file, rename into place; with `durable`, fsync the file before and the directory after.
-Result<void> replace(const std::string& path, const std::string& content, bool durable) {
+Result<void> replace(const std::string& path, const std::function<void(std::ostream&)>& write, bool durable) {
   const std::filesystem::path p(path);
   const std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
   if (auto r = make_directories(dir); !r) return r;
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error(tmp, "creating", errno);
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return io_error(tmp, "writing", err);
-    }
-    done += static_cast<size_t>(n);
+  FdStreamBuf buf(fd);
+  {
+    std::ostream os(&buf);
+    write(os);
+  }
+  if (buf.error() != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return io_error(tmp, "writing", buf.error());
   }
   if (durable && ::fsync(fd) != 0) {
     const int err = errno;
@@ -92,14 +123,26 @@ Result<void> replace(const std::string& path, const std::string& content, bool d
   if (rc != 0) return io_error(dir, "fsync", err);
   return {};
 }
+
+void write_text(std::ostream& os, const std::string& content) {
+  os.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
 }  // namespace
 
 Result<void> write_file_atomically(const std::string& path, const std::string& content) {
-  return replace(path, content, /*durable=*/true);
+  return replace(path, [&](std::ostream& os) { write_text(os, content); }, /*durable=*/true);
 }
 
 Result<void> replace_file(const std::string& path, const std::string& content) {
-  return replace(path, content, /*durable=*/false);
+  return replace(path, [&](std::ostream& os) { write_text(os, content); }, /*durable=*/false);
+}
+
+Result<void> write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  return replace(path, write, /*durable=*/true);
+}
+
+Result<void> replace_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  return replace(path, write, /*durable=*/false);
 }
 
 void remove_stale_temp_files(const std::string& path) {

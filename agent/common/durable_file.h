@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
 
 #include "result.h"
@@ -14,6 +16,11 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
 // The same atomic replacement without the fsyncs, for a file of the run directory (/run, gone
 // at every boot): readers see the old or the new content, never a mix.
 Result<void> replace_file(const std::string& path, const std::string& content);
+// The same two, with the content written onto the temp file's stream by `write` (a document too
+// big to hold as one text). A failed write is reported after `write` returns, and `write` runs
+// to its end whatever the file does (it may send the same bytes elsewhere too).
+Result<void> write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+Result<void> replace_file(const std::string& path, const std::function<void(std::ostream&)>& write);
 // Removes temp files that a killed run left beside `path` ("PATH.tmp.*").
 void remove_stale_temp_files(const std::string& path);
 // Reads a whole file; error code ENOENT when it does not exist, EFBIG when it holds more than

@@ -17,6 +17,17 @@ void write_writes(JsonOut& j, std::string_view key, const std::vector<WriteRecor
   }
   j.end_array();
 }
+void write_writes(JsonOut& j, std::string_view key, const std::vector<PlannedWrite>& ws, bool dry_run) {
+  j.key(key).begin_array();
+  for (const auto& w : ws) {
+    const Setting& s = *w.setting;
+    j.begin_object();
+    j.member("from", w.from()).member("kind", to_string(s.kind)).member("nic", s.nic);
+    j.member("target", display_target(s.path())).member("to", w.to(dry_run));
+    j.end_object();
+  }
+  j.end_array();
+}
 void write_skips(JsonOut& j, std::string_view key, const std::vector<SkipRecord>& ss) {
   j.key(key).begin_array();
   for (const auto& s : ss) {
@@ -43,6 +54,13 @@ void write_targets(JsonOut& j, const std::vector<std::string>& ts) {
 void print_writes(std::ostream& out, const char* verb, const std::vector<WriteRecord>& ws) {
   for (const auto& w : ws)
     out << verb << " " << display_target(w.target) << ": " << (w.from.empty() ? "-" : w.from) << " -> " << w.to << "\n";
+}
+void print_writes(std::ostream& out, const char* verb, const std::vector<PlannedWrite>& ws, bool dry_run) {
+  for (const auto& w : ws) {
+    const std::string& from = w.from();
+    out << verb << " " << display_target(w.setting->path()) << ": " << (from.empty() ? "-" : from) << " -> "
+        << w.to(dry_run) << "\n";
+  }
 }
 void print_errors(std::ostream& out, const std::vector<FailureRecord>& es) {
   for (const auto& e : es) out << "error: " << e.error << (e.hint.empty() ? "" : " (" + e.hint + ")") << "\n";
@@ -80,7 +98,7 @@ void write_apply_json(JsonOut& j, const ApplyReport& r, const Policy& policy, co
   j.end_object();
   j.member("time", utc_now());
   write_targets(j, r.unchanged);
-  write_writes(j, "writes", r.writes);
+  write_writes(j, "writes", r.writes, r.dry_run);
   j.end_object();
 }
 
@@ -111,7 +129,7 @@ nlohmann::json revert_json(const RevertReport& r, const std::string& result) {
 }
 
 void render_apply_text(std::ostream& out, const ApplyReport& r, bool verbose) {
-  print_writes(out, r.dry_run ? "would write" : "wrote", r.writes);
+  print_writes(out, r.dry_run ? "would write" : "wrote", r.writes, r.dry_run);
   print_writes(out, "rolled back", r.rolled_back);
   print_errors(out, r.errors);
   if (verbose)

@@ -3,6 +3,7 @@
 // each kind of violation is refused with the field's JSON pointer and the rule it broke.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -70,7 +71,10 @@ TEST(Schema, WhatTheAgentMakesFromEveryFixturePasses) {
 TEST(Schema, ALoadSampleALastApplyAndChangeReportsPass) {
   Rig r("rhel8.0-9vcpu-4-queues");
   ApplyReport report;
-  report.writes.push_back({"eth0", "sys/class/net/eth0/queues/tx-0/xps_cpus", SettingKind::Xps, "000", "003"});
+  const auto xps = std::find_if(r.plan.settings.begin(), r.plan.settings.end(),
+                                [](const Setting& s) { return s.kind == SettingKind::Xps && !s.desired.empty(); });
+  ASSERT_NE(xps, r.plan.settings.end());
+  report.writes.push_back({&*xps, std::string("000")});
   report.errors.push_back({"eth0", "sys/class/net/eth0/queues/rx-0/rps_cpus", "write failed: EINVAL", "check the mask"});
   report.failed_nics.push_back("eth0");
   const json apply = apply_json(report, r.policy, "partial");

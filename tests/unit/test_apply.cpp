@@ -2,6 +2,7 @@
 // do on demand: a refused write, EINVAL, EOVERFLOW from a wrong group count, a managed IRQ.
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <filesystem>
 #include <map>
 
@@ -76,7 +77,8 @@ struct Rig {
     SysRoot root(dir.path());
     SnapshotEthtool eth(root);
     const Facts f = probe_snapshot(dir.path(), policy);
-    const Plan plan = make_plan(f, policy);
+    // The report points into its plan: every plan stays as long as the rig.
+    const Plan& plan = plans.emplace_back(make_plan(f, policy));
     auto j = Journal::load(dir / "state");
     if (!j) return j.error();
     journal = std::move(*j);
@@ -103,6 +105,7 @@ struct Rig {
   std::map<std::string, int> fail_on;
   std::optional<Journal> journal;
   std::vector<std::string> writes_seen;
+  std::deque<Plan> plans;
 };
 
 TEST(Apply, WritesThePlanThenNothingThenRevertRestoresEveryByte) {
@@ -130,7 +133,7 @@ TEST(Apply, ChannelsFirstThenNewQueuesAndRevertRemovesThem) {
   auto r = rig.apply();
   ASSERT_TRUE(r.ok());
   ASSERT_FALSE(r->writes.empty());
-  EXPECT_EQ(r->writes.front().target, "ethtool:eth0:channels");
+  EXPECT_EQ(r->writes.front().setting->path(), "ethtool:eth0:channels");
   EXPECT_TRUE(fs::exists(rig.dir / "sys/class/net/eth0/queues/tx-7"));
   ASSERT_TRUE(rig.revert().ok());
   EXPECT_FALSE(fs::exists(rig.dir / "sys/class/net/eth0/queues/tx-7"));
@@ -178,10 +181,10 @@ TEST(Apply, KeptTargetsGiveTheSameBytesAndAChannelChangeIsReadAgain) {
   auto r = apply_plan(plan, ctx);
   ASSERT_TRUE(r.ok()) << r.error().text();
   EXPECT_TRUE(r->errors.empty());
-  EXPECT_EQ(r->writes.front().target, "ethtool:" + nic + ":channels");
+  EXPECT_EQ(r->writes.front().setting->path(), "ethtool:" + nic + ":channels");
   EXPECT_NE(std::find(r->unchanged.begin(), r->unchanged.end(), rewritten), r->unchanged.end())
       << rewritten << " held the driver's value when apply came to it";
-  for (const auto& wr : r->writes) EXPECT_NE(wr.target, rewritten);
+  for (const auto& wr : r->writes) EXPECT_NE(wr.setting->path(), rewritten);
   EXPECT_EQ(differences(dump(rig.dir.path()), dump(fresh.dir.path())), "");
 }
 
@@ -208,7 +211,7 @@ TEST(Apply, ARefusedWriteRollsBackThatNicOnlyInReverseOrder) {
   // eth1 and the sysctls went ahead.
   EXPECT_EQ(read_text(rig.dir / "sys/class/net/eth1/queues/tx-3/xps_cpus"), "8\n");
   EXPECT_EQ(read_text(rig.dir / "proc/sys/net/core/netdev_budget"), "50000\n");
-  for (const auto& w : r->writes) EXPECT_NE(w.nic, "eth0") << w.target;
+  for (const auto& w : r->writes) EXPECT_NE(w.setting->nic, "eth0") << w.setting->path();
 }
 
 TEST(Apply, AFailureAfterAChannelChangeRestoresTheChannels) {

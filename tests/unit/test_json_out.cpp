@@ -108,12 +108,24 @@ TEST(JsonOut, StatusWithALoadSampleAndANestedLastApply) {
 TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
   ApplyReport a;
   RevertReport r;
-  for (const auto& s : kAwkward) {
-    a.writes.push_back({s, "sys/class/net/" + s, SettingKind::Xps, s, s});
+  // Planned settings of awkward NICs holding awkward text: the writes point at them.
+  std::vector<Setting> planned(kAwkward.size());
+  for (size_t i = 0; i < kAwkward.size(); ++i) {
+    const std::string& s = kAwkward[i];
+    Setting& st = planned[i];
+    st.kind = SettingKind::Xps;
+    st.nic = s;
+    st.queue = 0;
+    st.current = s;
+    st.desired = Value::mask(ValueType::CpuMask, CpuSet::of({0, 1, 2, 3}), 8);
+    st.action = Action::Write;
+    a.writes.push_back({&st, i % 2 ? std::optional<std::string>(s + "!") : std::nullopt});
+    a.rolled_back.push_back({s, "sys/class/net/" + s, SettingKind::Xps, s, s});
     a.errors.push_back({s, "ethtool:" + s + ":channels", s, s});
     r.gone.push_back({s, "proc/irq/1/smp_affinity", s});
   }
   a.failed_nics = kAwkward;
+  a.dry_run = true;
   expect_nlohmann_layout(json_text([&](JsonOut& j) { write_apply_json(j, a, Policy{}, "partial"); }), "apply");
   expect_nlohmann_layout(json_text([&](JsonOut& j) { write_apply_json(j, ApplyReport{}, Policy{}, "ok"); }),
                          "empty apply");

@@ -14,9 +14,11 @@ class Deadline {
     return in(std::chrono::milliseconds(static_cast<long long>(s * 1000)));
   }
   bool passed() const { return Clock::now() >= at_; }
-  // Milliseconds left, at least 0, for poll().
+  // Milliseconds left, at least 0, for poll(): rounded up, so that a poll that times out has
+  // passed the deadline (rounded down, it wakes up to a millisecond early and the caller cannot
+  // tell which deadline ended the wait).
   int remaining_ms() const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at_ - Clock::now()).count();
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(at_ - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
   }
   // The earlier of two deadlines.

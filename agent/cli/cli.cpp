@@ -62,12 +62,16 @@ po::options_description general_options(const std::string& command) {
         ("prometheus", "print node_exporter textfile metrics (guest_nettune_*)");
   if (command == "status" || command == "check")
     d.add_options()("sample", po::value<double>(), "measure packets per second over SECONDS and say which load tier it is in");
-  if (command == "apply")
-    d.add_options()("verbose,v", "also list each setting left alone and why, and print the counts even when "
-                                 "nothing was written");
-  if (command == "revert")
-    d.add_options()("verbose,v", "also list each journalled value forgotten or dropped and why, and print the "
-                                 "counts even when nothing was restored");
+  // -v only where it adds something, and its help says what.
+  const char* verbose = command == "apply"    ? "also list each setting left alone and why, and print the counts "
+                                                "even when nothing was written"
+                        : command == "revert" ? "also list each journalled value forgotten or dropped and why, and "
+                                                "print the counts even when nothing was restored"
+                        : command == "status" || command == "check"
+                            ? "with --sample: say on standard error when the first reading of the counters is "
+                              "taken and for how long they are sampled"
+                            : nullptr;
+  if (verbose != nullptr) d.add_options()("verbose,v", verbose);
   return d;
 }
 

@@ -21,8 +21,14 @@ echo "-- a sampled rate against traffic we send"
 mkfifo "$WORK/log"
 agent status --sample 3 --json -v >"$WORK/sample.json" 2>"$WORK/log" &
 pid=$!
-# Wait for the first reading of the counters, then send.
-while read -r line; do [[ $line == *"sampling counters"* ]] && break; done <"$WORK/log"
+# Wait for the first reading of the counters, then send. If the agent ends without saying so,
+# the read ends at its EOF and the test stops here (not a reader left waiting on the fifo).
+said=""
+while read -r line; do
+  [[ $line == *"sampling counters"* ]] && { said=yes; break; }
+  echo "status: $line" >&2
+done <"$WORK/log"
+if [ -z "$said" ]; then wait "$pid" || true; fail "status --sample -v never said it was sampling"; finish; exit 1; fi
 cat "$WORK/log" >/dev/null &
 in_ns "$UDP_BURST" 0 20000 192.0.2.2 >/dev/null
 wait "$pid"

@@ -114,6 +114,12 @@ got=$(bash -c ". '$SRC/guest-scripts/completion/guest-nettune'; COMP_WORDS=(gues
 check "completion offers --profile ($got)" [ "$got" = "--profile" ]
 got=$(bash -c ". '$SRC/guest-scripts/completion/guest-nettune'; COMP_WORDS=(guest-nettune apply --profile th); COMP_CWORD=3; _guest_nettune; echo \"\${COMPREPLY[*]}\"")
 check "completion offers throughput ($got)" [ "$got" = "throughput" ]
+# Per command, completion offers exactly the options --help lists.
+for c in plan apply revert status check capture; do
+  helped=$("$BUILD/agent/guest-nettune" "$c" --help | sed -n 's/^  \(-[a-z] \[ \)\{0,1\}--\([a-z-]*\).*/--\2/p' | sort -u | tr '\n' ' ')
+  offered=$(bash -c ". '$SRC/guest-scripts/completion/guest-nettune'; COMP_WORDS=(guest-nettune $c --); COMP_CWORD=2; _guest_nettune; printf '%s\n' \"\${COMPREPLY[@]}\"" | sort -u | tr '\n' ' ')
+  check "completion for $c offers what its --help lists (help: $helped; completion: $offered)" [ "$helped" = "$offered" ]
+done
 got=$(bash -c ". '$SRC/guest-scripts/completion/guest-nettune-host'; COMP_WORDS=(guest-nettune-host --socket s st); COMP_CWORD=3; _guest_nettune_host; echo \"\${COMPREPLY[*]}\"")
 check "host completion offers status ($got)" [ "$got" = "status" ]
 

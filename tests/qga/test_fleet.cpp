@@ -9,7 +9,11 @@
 #include <memory>
 #include <sstream>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include "clean_spawn.h"
+#include "deadline.h"
 #include "fake_agent.h"
 #include "fleet.h"
 #include "fleet_render.h"
@@ -95,6 +99,22 @@ TEST(FleetAll, TwoHundredGuestsEveryRowWithItsClass) {
     }
   }
   EXPECT_EQ(got, expected);
+}
+
+// A poll for remaining_ms() that times out has passed the deadline: the fleet tells a guest cut
+// at the run's --deadline from one that ran out its own time by asking passed() after the wait
+// (a wait that woke a fraction of a millisecond early was once called "no_agent").
+TEST(Deadline, APollForTheRemainingTimeEndsAtOrAfterIt) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  for (int i = 0; i < 50; ++i) {
+    const gn::qga::Deadline d = gn::qga::Deadline::in(std::chrono::milliseconds(2));
+    pollfd p{fds[0], POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, d.remaining_ms()), 0);
+    EXPECT_TRUE(d.passed()) << "wait " << i << " ended before its deadline";
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(FleetAll, OverallDeadlineEndsTheRunAndEveryGuestStillHasARow) {

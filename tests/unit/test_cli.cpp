@@ -114,7 +114,8 @@ TEST_F(Cli, HelpAndVersion) {
   EXPECT_NE(v.out.find("guest-nettune "), std::string::npos);
 }
 
-// -v is offered by the commands whose output it changes, and says truly what it adds.
+// -v is offered by the commands whose output it changes, and says truly what it adds (status and
+// check: when a sample starts, which a script waits for before it sends traffic).
 TEST_F(Cli, VerboseIsOfferedWhereItChangesTheOutput) {
   const Ran quiet = run("apply --dry-run --profile observe --config '' " + root());
   const Ran loud = run("apply --dry-run -v --profile observe --config '' " + root());
@@ -124,7 +125,14 @@ TEST_F(Cli, VerboseIsOfferedWhereItChangesTheOutput) {
   EXPECT_NE(loud.out.find("skipped "), std::string::npos) << loud.out;
   EXPECT_NE(run("apply --help").out.find("each setting left alone"), std::string::npos);
   EXPECT_NE(run("revert --help").out.find("forgotten or dropped"), std::string::npos);
-  for (const char* cmd : {"plan", "status", "check", "capture"}) {
+  for (const char* cmd : {"status", "check"}) {
+    EXPECT_NE(run(std::string(cmd) + " --help").out.find("with --sample: say on standard error"), std::string::npos) << cmd;
+    const Ran sampled = run(std::string(cmd) + " --sample 0.05 --json -v " + root());
+    EXPECT_NE(sampled.out.find("sampling counters for 0.05 s"), std::string::npos) << cmd << "\n" << sampled.out;
+    const Ran still = run(std::string(cmd) + " --sample 0.05 --json " + root());
+    EXPECT_EQ(still.out.find("sampling counters"), std::string::npos) << cmd << "\n" << still.out;
+  }
+  for (const char* cmd : {"plan", "capture"}) {
     EXPECT_EQ(run(std::string(cmd) + " --help").out.find("--verbose"), std::string::npos) << cmd;
     const Ran r = run(std::string(cmd) + " -v " + root());
     EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;

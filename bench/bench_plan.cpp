@@ -9,6 +9,8 @@
 #include <streambuf>
 #include <string>
 
+#include <unistd.h>
+
 #include "plan.h"
 #include "plan_render.h"
 
@@ -141,6 +143,9 @@ BENCHMARK(BM_PlanJsonAsTree_1024cpu_16nic_256q)->Unit(benchmark::kMillisecond);
 // The console report, then the ratios the targets are written in.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colour only on a terminal (a reporter of one's own gets none of the library's auto choice,
+  // and a log or pipe got escape sequences).
+  RatioReporter() : ConsoleReporter(::isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& r : runs)
@@ -151,9 +156,20 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const auto at = [&](const char* n) { return ms_.count(n) ? ms_[n] : 0.0; };
     const double copy = at("BM_BaselineCopyFacts"), plan = at("BM_Plan_1024cpu_16nic_256q");
     const double json = at("BM_PlanJson_1024cpu_16nic_256q"), tree = at("BM_PlanJsonAsTree_1024cpu_16nic_256q");
-    if (copy > 0 && plan > 0) std::printf("plan: %.2f ms = %.1fx copying the Facts (target: <= 20 ms and <= 3x)\n", plan, plan / copy);
-    if (json > 0) std::printf("plan JSON: %.2f ms (target: <= 40 ms)\n", json);
-    if (json > 0 && tree > 0) std::printf("plan JSON streamed: %.2fx dumping the same document's nlohmann tree\n", json / tree);
+    std::ostream& out = GetOutputStream();
+    char line[160];
+    if (copy > 0 && plan > 0) {
+      std::snprintf(line, sizeof line, "plan: %.2f ms = %.1fx copying the Facts (target: <= 20 ms and <= 3x)\n", plan, plan / copy);
+      out << line;
+    }
+    if (json > 0) {
+      std::snprintf(line, sizeof line, "plan JSON: %.2f ms (target: <= 40 ms)\n", json);
+      out << line;
+    }
+    if (json > 0 && tree > 0) {
+      std::snprintf(line, sizeof line, "plan JSON streamed: %.2fx dumping the same document's nlohmann tree\n", json / tree);
+      out << line;
+    }
   }
 
  private:

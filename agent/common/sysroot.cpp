@@ -386,6 +386,58 @@ bool SysRoot::exists(const std::string& rel) const {
   return ::stat(host_path(rel).c_str(), &st) == 0;
 }
 
+namespace {
+bool all_digits(const char* s) {
+  if (*s == '\0') return false;
+  for (; *s != '\0'; ++s)
+    if (*s < '0' || *s > '9') return false;
+  return true;
+}
+}  // namespace
+
+bool SysRoot::any_process_named(std::string_view name) const {
+  const auto named = [&](const Result<std::string>& comm) { return comm && trim(*comm) == name; };
+  if (recorder_ != nullptr || !unreadable_.empty()) {
+    auto entries = list(paths::kProc);
+    if (!entries) return false;
+    for (const auto& e : *entries)
+      if (e.type == DirEntry::Type::Dir && all_digits(e.name.c_str()) && named(read(paths::kProc + "/" + e.name + "/comm")))
+        return true;
+    return false;
+  }
+  DIR* d = ::opendir(host_path(paths::kProc).c_str());
+  if (d == nullptr) return false;
+  bool found = false;
+  while (struct dirent* e = ::readdir(d)) {
+    if (!all_digits(e->d_name)) continue;
+    if (e->d_type != DT_DIR) {
+      struct stat st {};
+      if (e->d_type != DT_UNKNOWN || ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISDIR(st.st_mode))
+        continue;
+    }
+    // "PID/comm" below the open directory: a name of digits is short.
+    char rel[sizeof e->d_name + 8];
+    const size_t len = std::strlen(e->d_name);
+    std::memcpy(rel, e->d_name, len);
+    std::memcpy(rel + len, "/comm", 6);
+    const int fd = ::openat(::dirfd(d), rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    // A comm is at most 64 bytes; a file that fills the buffer (a snapshot's) is read whole.
+    char buf[256];
+    ssize_t n;
+    do n = ::read(fd, buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
+    ::close(fd);
+    if (n < 0) continue;
+    found = static_cast<size_t>(n) < sizeof buf ? trim(std::string_view(buf, static_cast<size_t>(n))) == name
+                                                : named(read(paths::kProc + "/" + rel));
+    if (found) break;
+  }
+  ::closedir(d);
+  return found;
+}
+
 Result<void> SysRoot::write(const std::string& rel, const std::string& text) const {
   const int flags = O_WRONLY | O_CLOEXEC | (is_snapshot() ? O_TRUNC : 0);
   Fd fd(open_file(rel, flags));

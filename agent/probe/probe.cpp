@@ -280,16 +280,7 @@ XpsRxqsProbe probe_xps_rxqs(const SysRoot& root, const std::vector<std::string>&
   return any_xps ? XpsRxqsProbe::Absent : XpsRxqsProbe::Unknown;
 }
 
-bool irqbalance_running(const SysRoot& root) {
-  auto entries = root.list(paths::kProc);
-  if (!entries) return false;
-  for (const auto& e : *entries) {
-    if (e.type != DirEntry::Type::Dir || !is_number(e.name)) continue;
-    auto comm = root.read(paths::kProc + "/" + e.name + "/comm");
-    if (comm && trim(*comm) == "irqbalance") return true;
-  }
-  return false;
-}
+bool irqbalance_running(const SysRoot& root) { return root.any_process_named("irqbalance"); }
 
 }  // namespace
 

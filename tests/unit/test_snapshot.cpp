@@ -100,6 +100,58 @@ TEST(SnapshotFiles, UnreadableFilesFailAsTheyDidWhenCaptured) {
   EXPECT_NE(r.error().target.find(dir.path()), std::string::npos) << "errors name the file under the root";
 }
 
+// irqbalance is looked for by the comm of every process: numbered directories only, the name
+// trimmed, whatever the order, however long the file.
+TEST(Processes, AreFoundByTheirTrimmedCommInNumberedDirectoriesOnly) {
+  TempDir dir;
+  write_text(dir / "proc/1/comm", "systemd\n");
+  write_text(dir / "proc/2/comm", "kworker/0:1-events_power_efficient\n");
+  write_text(dir / "proc/self/comm", "irqbalance\n");
+  write_text(dir / "proc/12a/comm", "irqbalance\n");
+  write_text(dir / "proc/300/comm", "irqbalancer\n");
+  write_text(dir / "proc/301/comm", "irqbalanc\n");
+  write_text(dir / "elsewhere/comm", "irqbalance\n");
+  std::filesystem::create_directory_symlink(dir / "elsewhere", dir / "proc/77");
+  const SysRoot root(dir.path());
+  EXPECT_FALSE(root.any_process_named("irqbalance"));
+  EXPECT_TRUE(root.any_process_named("systemd"));
+
+  write_text(dir / "proc/812/comm", " irqbalance \n");
+  EXPECT_TRUE(SysRoot(dir.path()).any_process_named("irqbalance"));
+  std::filesystem::remove_all(dir / "proc/812");
+  // Longer than one small read: read whole, so neither its start nor its end decides.
+  write_text(dir / "proc/900/comm", "irqbalance" + std::string(300, ' ') + "x\n");
+  EXPECT_FALSE(SysRoot(dir.path()).any_process_named("irqbalance"));
+  write_text(dir / "proc/900/comm", std::string(300, ' ') + "irqbalance\n");
+  EXPECT_TRUE(SysRoot(dir.path()).any_process_named("irqbalance"));
+
+  // A snapshot's comm that could not be read when it was captured is not read now.
+  write_text(dir / paths::kSnapshotUnreadable, "13 proc/900/comm\n");
+  EXPECT_FALSE(SysRoot(dir.path()).any_process_named("irqbalance"));
+  EXPECT_TRUE(SysRoot(dir.path()).any_process_named("systemd"));
+}
+
+TEST(Processes, ThisProcessIsFoundByItsName) {
+  const SysRoot live("/");
+  auto self = live.read("proc/self/comm");
+  ASSERT_TRUE(self.ok()) << self.error().text();
+  EXPECT_TRUE(live.any_process_named(trim(*self))) << *self;
+  EXPECT_FALSE(live.any_process_named("gn-no-such-p"));
+}
+
+TEST(Processes, ACaptureKeepsTheCommItFound) {
+  TempDir dir;
+  Fixture f = named_fixtures().at("rhel8.0-9vcpu-4-queues");
+  f.irqbalance = true;
+  f.write(dir / "a");
+  const SysRoot a(dir / "a");
+  ASSERT_TRUE(a.any_process_named("irqbalance"));
+  SnapshotEthtool eth_a(a);
+  auto n = capture_snapshot(a, eth_a, {}, dir / "b");
+  ASSERT_TRUE(n.ok()) << n.error().text();
+  EXPECT_TRUE(SysRoot(dir / "b").any_process_named("irqbalance"));
+}
+
 // A run that writes opens each target once: the file read_target() kept open is the one
 // rewrite() writes and reads back, without opening or reading it again.
 struct KeptTargetRig {

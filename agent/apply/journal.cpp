@@ -12,6 +12,7 @@
 #include "cpuset.h"
 #include "durable_file.h"
 #include "json_out.h"
+#include "json_plain.h"
 #include "kernel_paths.h"
 #include "policy.h"
 
@@ -37,12 +38,23 @@ bool is_uuid(const std::string& s) {
   return true;
 }
 
-// "PREFIX<digits>SUFFIX" with at most max_len digits.
-bool matches_numbered(const std::string& s, const std::string& prefix, const std::string& suffix, size_t max_len) {
-  if (s.size() <= prefix.size() + suffix.size() || s.compare(0, prefix.size(), prefix) != 0 ||
-      s.compare(s.size() - suffix.size(), suffix.size(), suffix) != 0)
+// Takes `part` off the front of `s`, if `s` starts with it.
+bool eat(std::string_view& s, std::string_view part) {
+  if (s.substr(0, part.size()) != part) return false;
+  s.remove_prefix(part.size());
+  return true;
+}
+
+// s is "<parts...><digits>/<file>" with 1 to max_len digits.
+bool matches_numbered(std::string_view s, std::initializer_list<std::string_view> parts, std::string_view file,
+                      size_t max_len) {
+  for (const auto part : parts)
+    if (!eat(s, part)) return false;
+  if (s.size() <= file.size() + 1 || s.substr(s.size() - file.size()) != file || s[s.size() - file.size() - 1] != '/')
     return false;
-  return all_digits(s.substr(prefix.size(), s.size() - prefix.size() - suffix.size()), max_len);
+  const std::string_view digits = s.substr(0, s.size() - file.size() - 1);
+  return digits.size() <= max_len &&
+         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Whether the target is a file (or channel count) the agent itself writes for this kind and NIC:
@@ -53,20 +65,21 @@ Result<void> check_target(const JournalEntry& e) {
   const KindRow& k = row(e.kind);
   if (k.place == Place::Sysctl) {
     if (!e.nic.empty()) return bad("is a sysctl but names NIC '" + e.nic + "'");
-    for (const auto& r : kSysctls)
-      if (e.target == paths::kNetCoreSysctl + "/" + r.name) return {};
+    std::string_view name = e.target;
+    if (eat(name, paths::kNetCoreSysctl) && eat(name, "/"))
+      for (const auto& r : kSysctls)
+        if (name == r.name) return {};
     return bad("is not a sysctl guest-nettune writes");
   }
   if (e.nic.empty()) return bad("needs the NIC it belongs to");
   if (auto r = validate_interface_name(e.nic); !r) return make_error("", "nic: " + r.error().message);
-  const std::string queues = paths::kNetClass + "/" + e.nic + "/queues/";
-  const std::string file = std::string("/") + k.file;
+  std::string_view target = e.target;
   bool ok = false;
   switch (k.place) {
-    case Place::Ethtool: ok = e.target == "ethtool:" + e.nic + ":channels"; break;
-    case Place::RxQueue: ok = matches_numbered(e.target, queues + "rx-", file, 5); break;
-    case Place::TxQueue: ok = matches_numbered(e.target, queues + "tx-", file, 5); break;
-    case Place::Irq: ok = matches_numbered(e.target, paths::kIrqDir + "/", file, 7); break;
+    case Place::Ethtool: ok = eat(target, "ethtool:") && eat(target, e.nic) && target == ":channels"; break;
+    case Place::RxQueue: ok = matches_numbered(target, {paths::kNetClass, "/", e.nic, "/queues/rx-"}, k.file, 5); break;
+    case Place::TxQueue: ok = matches_numbered(target, {paths::kNetClass, "/", e.nic, "/queues/tx-"}, k.file, 5); break;
+    case Place::Irq: ok = matches_numbered(target, {paths::kIrqDir, "/"}, k.file, 7); break;
     case Place::Sysctl: break;
   }
   return ok ? Result<void>{} : bad("is not a " + std::string(to_string(e.kind)) + " file of " + e.nic);
@@ -172,10 +185,10 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
   bool key(string_t& val) override {
     if (stack_.empty()) return true;
     if (stack_.back() == Ctx::Root) {
-      key_ = val;
+      field_ = val == "format" ? Field::Format : val == "boot_id" ? Field::BootId : val == "entries" ? Field::Entries : Field::None;
       out_.keys.insert(val);
     } else if (stack_.back() == Ctx::Entry) {
-      key_ = val;
+      field_ = entry_field(val);
       RawEntry& e = out_.entries.back();
       if (entry_slot(e) == nullptr && (!e.first_unknown || val < *e.first_unknown)) e.first_unknown = val;
     }
@@ -198,17 +211,32 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
   // something inside a value that is not a string or number (skipped).
   enum class Ctx { Root, Entries, Entry, Skip };
 
+  // What the last key of the innermost Root or Entry names, found once when the key is read.
+  enum class Field { None, Target, Kind, Nic, Original, Ifindex, Format, BootId, Entries };
+
+  static Field entry_field(std::string_view key) {
+    switch (key.size()) {
+      case 3: return key == "nic" ? Field::Nic : Field::None;
+      case 4: return key == "kind" ? Field::Kind : Field::None;
+      case 6: return key == "target" ? Field::Target : Field::None;
+      case 7: return key == "ifindex" ? Field::Ifindex : Field::None;
+      case 8: return key == "original" ? Field::Original : Field::None;
+      default: return Field::None;
+    }
+  }
   Scalar* entry_slot(RawEntry& e) const {
-    if (key_ == "target") return &e.target;
-    if (key_ == "kind") return &e.kind;
-    if (key_ == "nic") return &e.nic;
-    if (key_ == "original") return &e.original;
-    if (key_ == "ifindex") return &e.ifindex;
-    return nullptr;
+    switch (field_) {
+      case Field::Target: return &e.target;
+      case Field::Kind: return &e.kind;
+      case Field::Nic: return &e.nic;
+      case Field::Original: return &e.original;
+      case Field::Ifindex: return &e.ifindex;
+      default: return nullptr;
+    }
   }
   Scalar* root_slot() const {
-    if (key_ == "format") return &out_.format;
-    if (key_ == "boot_id") return &out_.boot_id;
+    if (field_ == Field::Format) return &out_.format;
+    if (field_ == Field::BootId) return &out_.boot_id;
     return nullptr;
   }
 
@@ -218,7 +246,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
     switch (stack_.back()) {
       case Ctx::Root:
         if (Scalar* slot = root_slot()) *slot = std::move(v);
-        else if (key_ == "entries") out_.entries_array = false, restart_entries();
+        else if (field_ == Field::Entries) out_.entries_array = false, restart_entries();
         break;
       case Ctx::Entries:
         out_.entries.emplace_back();
@@ -246,7 +274,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
         case Ctx::Root:
           if (Scalar* slot = root_slot()) {
             *slot = other;
-          } else if (key_ == "entries") {
+          } else if (field_ == Field::Entries) {
             out_.entries_array = !object;
             restart_entries();
             if (!object) next = Ctx::Entries;
@@ -300,7 +328,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
 
   RawJournal& out_;
   std::vector<Ctx> stack_;
-  std::string key_;  // the last key of the innermost Root or Entry
+  Field field_ = Field::None;
 };
 
 Result<JournalEntry> parse_entry(RawEntry& raw, int format) {
@@ -386,12 +414,21 @@ namespace {
 // than the file turns out to have.
 Result<JournalFile> parse_journal(const std::string& text, bool stream) {
   RawJournal raw;
-  raw.stream = stream;
   // An entry takes at least 64 bytes of the text: room for every entry up front, so that the
   // entries are never moved while they are read (what is reserved and unused is never touched).
-  if (stream) raw.checked.reserve(std::min(text.size() / 64, kMaxEntries));
-  JournalReader reader(raw);
-  if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
+  const auto start = [&] {
+    raw = RawJournal{};
+    raw.stream = stream;
+    if (stream) raw.checked.reserve(std::min(text.size() / 64, kMaxEntries));
+  };
+  start();
+  // The agent's own files are plain JSON; anything else is read again by nlohmann's parser,
+  // which alone says what is not JSON (json_plain.h).
+  if (JournalReader plain(raw); !sax_parse_plain(text, plain)) {
+    start();
+    JournalReader reader(raw);
+    if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
+  }
   if (!raw.root_object) return make_error("", "is not a JSON object");
   if (!raw.format.is_integer()) return make_error("", "has no format number");
   JournalFile f;

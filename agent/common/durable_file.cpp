@@ -1,5 +1,6 @@
 #include "durable_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -146,11 +147,18 @@ Result<void> replace_file(const std::string& path, const std::function<void(std:
 }
 
 void remove_stale_temp_files(const std::string& path) {
-  const std::filesystem::path p(path);
-  const std::string prefix = p.filename().string() + ".tmp.";
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(p.parent_path(), ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), ec);
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return;  // no directory named: nothing looked at, as before
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string prefix = path.substr(slash + 1) + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const struct dirent* e = ::readdir(d)) {
+    if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) != 0) continue;
+    // A file, or an empty directory, as std::filesystem::remove takes them.
+    if (::unlinkat(::dirfd(d), e->d_name, 0) != 0 && errno == EISDIR) ::unlinkat(::dirfd(d), e->d_name, AT_REMOVEDIR);
+  }
+  ::closedir(d);
 }
 
 }  // namespace gn

@@ -2,7 +2,9 @@
 // or a person may have left in any shape. What parses writes back (as format 2) and parses to the
 // same boot id and entries; loading the file from a state directory agrees with parsing it, and
 // splits its entries into live and stale without losing one; channel counts read from an entry
-// print in their one text form (catalogue.h), which parses back to the same counts.
+// print in their one text form (catalogue.h), which parses back to the same counts. The plain
+// JSON reader the journal tries first (json_plain.h), where it answers, hands over exactly the
+// events nlohmann's parser does.
 // fuzz-links: nettune
 #include <unistd.h>
 
@@ -11,7 +13,9 @@
 #include <fstream>
 #include <string>
 
+#include "../support/sax_record.h"
 #include "journal.h"
+#include "json_plain.h"
 
 namespace {
 void require(bool ok) {
@@ -36,6 +40,10 @@ const std::string& state_dir() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gn;
   const std::string text(reinterpret_cast<const char*>(data), size);
+  {
+    gn::test::SaxRecord plain, reference;
+    if (sax_parse_plain(text, plain)) require(nlohmann::json::sax_parse(text, &reference) && plain.events == reference.events);
+  }
   const auto file = Journal::parse(text);
   if (file) {
     const auto back = Journal::parse(Journal::to_json(*file));

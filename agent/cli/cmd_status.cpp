@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -44,8 +45,16 @@ int run_status(const CliOptions& o, std::ostream& out) {
   Session s(o);
   if (const int code = probe_and_plan(o, s)) return code;
   Status st{*s.facts, o.policy, *s.plan, std::nullopt, {}, maybe_sample(o, s)};
-  if (auto text = read_small_file(status_path(o.run_dir))) {
-    auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  // The last apply's document (12 MB at 16 NICs x 256 queues of 1024 CPUs) is read from its file as it is
+  // parsed. --json shows it whole; the table and Prometheus keep only the members they show.
+  if (std::ifstream file(status_path(o.run_dir)); file) {
+    const nlohmann::json::parser_callback_t keep = [&o](int depth, nlohmann::json::parse_event_t event,
+                                                        nlohmann::json& parsed) {
+      if (o.json || depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+      const auto& key = parsed.get_ref<const std::string&>();
+      return key == "epoch" || key == "result" || key == "summary" || key == "time";
+    };
+    auto j = nlohmann::json::parse(file, keep, /*allow_exceptions=*/false);
     if (!j.is_discarded()) st.last_apply = std::move(j);
   }
   std::map<std::string, unsigned> ifindex;

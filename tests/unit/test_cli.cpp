@@ -187,6 +187,37 @@ TEST(CliNames, ANameThatIsNotPlainTextIsShownEscapedAndLeftAlone) {
   EXPECT_TRUE(eth0_written);
 }
 
+// apply writes one document onto the status file and --json (the same bytes, the same time);
+// status shows it: the table and Prometheus the members they read, --json the whole document.
+TEST_F(Cli, ApplyWritesOneDocumentAndStatusShowsIt) {
+  const std::string dirs = root() + " --state-dir " + dir_.path() + "/state --run-dir " + dir_.path() + "/run";
+  const auto stdout_of = [&](const std::string& args) {
+    return run_command(std::string(GN_AGENT_BIN) + " " + args + " " + dirs + " 2>/dev/null");
+  };
+  const auto a = stdout_of("apply --json");
+  ASSERT_EQ(a.code, 0) << a.out;
+  const std::string file = read_text(dir_ / "run/guest-nettune/status.json");
+  EXPECT_EQ(a.out, file);
+  const auto doc = nlohmann::json::parse(file);
+  const int writes = doc["summary"]["writes"].get<int>();
+  ASSERT_GT(writes, 0) << file;
+
+  const auto table = stdout_of("status");
+  EXPECT_NE(table.out.find("last apply: ok at " + doc["time"].get<std::string>() + " (" + std::to_string(writes) +
+                           " written, 0 failed)\n"),
+            std::string::npos)
+      << table.out;
+  const auto prom = stdout_of("status --prometheus");
+  EXPECT_NE(prom.out.find("guest_nettune_last_apply_success 1\n"), std::string::npos) << prom.out;
+  EXPECT_NE(prom.out.find("guest_nettune_last_apply_timestamp_seconds " + std::to_string(doc["epoch"].get<long long>()) +
+                          "\n"),
+            std::string::npos)
+      << prom.out;
+  const auto json = stdout_of("status --json");
+  ASSERT_EQ(json.code, 0) << json.out;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["last_apply"], doc);
+}
+
 TEST_F(Cli, CaptureThenPlan) {
   TempDir out;
   const Ran c = run("capture " + root() + " " + out.path() + "/snap");

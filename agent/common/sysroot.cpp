@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -81,20 +82,24 @@ class SysRoot::DirCache {
     // Files come directory by directory: the one found last is asked for again, without a copy
     // of its name or a lookup.
     if (hit_fd_ >= 0 && dir == hit_dir_) return hit_fd_;
-    std::string name(dir);
-    if (auto it = fds_.find(name); it != fds_.end()) {
-      hit_fd_ = it->second;
-      hit_dir_ = std::move(name);
-      return hit_fd_;
+    if (!fds_.empty()) {
+      std::string name(dir);
+      if (auto it = fds_.find(name); it != fds_.end()) {
+        hit_fd_ = it->second;
+        hit_dir_ = std::move(name);
+        return hit_fd_;
+      }
     }
-    const bool again = name == last_;
-    last_ = name;
-    if (!again || fds_.size() >= kMaxDirs) return -1;
-    const int fd = ::open(name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir != last_) {
+      last_.assign(dir.data(), dir.size());  // in the room the last one had: no allocation
+      return -1;
+    }
+    if (fds_.size() >= kMaxDirs) return -1;
+    const int fd = ::open(last_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
-    fds_.emplace(name, fd);
+    fds_.emplace(last_, fd);
     hit_fd_ = fd;
-    hit_dir_ = std::move(name);
+    hit_dir_ = last_;
     return fd;
   }
 
@@ -263,8 +268,14 @@ Result<std::string> SysRoot::resolve(const std::string& rel) const {
 }
 
 Result<void> SysRoot::read_chunks(const std::string& rel, const EachChunk& chunk) const {
-  auto resolved = resolve_recorded(rel);
-  if (!resolved) return resolved.error();
+  // Only a capture resolves links (to record the files where they are): no copy of the path
+  // otherwise.
+  std::optional<Result<std::string>> resolved_for_recorder;
+  if (recorder_ != nullptr) {
+    resolved_for_recorder = resolve(rel);
+    if (!*resolved_for_recorder) return resolved_for_recorder->error();
+  }
+  const std::string* resolved = resolved_for_recorder ? &**resolved_for_recorder : &rel;
   if (!unreadable_.empty()) {
     auto canonical = resolve(rel);
     if (!canonical) return canonical.error();
@@ -282,7 +293,8 @@ Result<void> SysRoot::read_chunks(const std::string& rel, const EachChunk& chunk
   }
   std::string recorded;  // only for a capture
   char buf[65536];
-  const bool sysfs = resolved->rfind(paths::kSys + "/", 0) == 0;
+  const bool sysfs = resolved->size() > paths::kSys.size() && resolved->compare(0, paths::kSys.size(), paths::kSys) == 0 &&
+                     (*resolved)[paths::kSys.size()] == '/';
   while (true) {
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
@@ -335,16 +347,18 @@ Result<void> SysRoot::read_lines(const std::string& rel, const EachLine& each) c
   return {};
 }
 
-Result<std::vector<DirEntry>> SysRoot::list(const std::string& rel) const {
+Result<std::vector<DirEntry>> SysRoot::list(const std::string& rel, std::string_view prefix) const {
   auto resolved = resolve_recorded(rel);
   if (!resolved) return resolved.error();
   DIR* d = ::opendir(host_path(*resolved).c_str());
   if (d == nullptr) return sys_error(rel, "listing", errno);
   std::vector<DirEntry> out;
+  const auto wanted = [&](std::string_view name) { return name.substr(0, prefix.size()) == prefix; };
   while (struct dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    DirEntry de{name, DirEntry::Type::Other};
+    const std::string_view view = e->d_name;
+    if (view == "." || view == "..") continue;
+    if (recorder_ == nullptr && !wanted(view)) continue;
+    DirEntry de{std::string(view), DirEntry::Type::Other};
     unsigned char t = e->d_type;
     if (t == DT_UNKNOWN) {
       struct stat st {};
@@ -358,7 +372,11 @@ Result<std::vector<DirEntry>> SysRoot::list(const std::string& rel) const {
   }
   ::closedir(d);
   std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-  if (recorder_ != nullptr) recorder_->dir(*resolved, out);
+  if (recorder_ != nullptr) {
+    recorder_->dir(*resolved, out);
+    if (!prefix.empty())
+      out.erase(std::remove_if(out.begin(), out.end(), [&](const DirEntry& e) { return !wanted(e.name); }), out.end());
+  }
   return out;
 }
 

@@ -51,8 +51,9 @@ class SysRoot {
   // returns and returns that error; errors of the file itself name it.
   using EachLine = std::function<Result<void>(std::string_view line)>;
   Result<void> read_lines(const std::string& rel, const EachLine& each) const;
-  // Entries sorted by name; "." and ".." left out.
-  Result<std::vector<DirEntry>> list(const std::string& rel) const;
+  // Entries sorted by name; "." and ".." left out. With a `prefix`, only those whose names
+  // start with it (a capture still records them all).
+  Result<std::vector<DirEntry>> list(const std::string& rel, std::string_view prefix = {}) const;
   Result<std::string> readlink(const std::string& rel) const;
   // The path with every symbolic link resolved inside the root.
   Result<std::string> resolve(const std::string& rel) const;

@@ -88,7 +88,7 @@ Result<CpuFacts> probe_cpus(const SysRoot& root) {
   }
 
   // NUMA nodes: nodeN/cpulist; a kernel without NUMA has one node with every CPU.
-  auto nodes = root.list(paths::kNodeDir);
+  auto nodes = root.list(paths::kNodeDir, "node");
   if (nodes) {
     for (const auto& e : *nodes) {
       if (e.name.rfind("node", 0) != 0 || !is_number(e.name.substr(4))) continue;
@@ -187,7 +187,7 @@ std::vector<std::string> lower_devices(const SysRoot& root, const std::string& n
   const std::string base = paths::kNetClass + "/" + nic;
   std::vector<std::string> lowers;
   // lower_* links (3.11+), else a bond's slave list or a bridge's brif/.
-  if (auto entries = root.list(base)) {
+  if (auto entries = root.list(base, "lower_")) {
     for (const auto& e : *entries)
       if (e.name.rfind("lower_", 0) == 0) lowers.push_back(e.name.substr(6));
   }

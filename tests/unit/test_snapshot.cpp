@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "capture.h"
 #include "fixture.h"
@@ -150,6 +151,36 @@ TEST(Processes, ACaptureKeepsTheCommItFound) {
   auto n = capture_snapshot(a, eth_a, {}, dir / "b");
   ASSERT_TRUE(n.ok()) << n.error().text();
   EXPECT_TRUE(SysRoot(dir / "b").any_process_named("irqbalance"));
+}
+
+// A listing by prefix (a NIC's lower_* links, the node* directories) keeps only those names,
+// sorted; a capture still records the whole directory.
+TEST(Listing, APrefixKeepsThoseNamesSortedAndACaptureRecordsEveryEntry) {
+  TempDir dir;
+  for (const char* name : {"lower_eth1", "lower_eth0", "mtu", "lowe", "upper_br0"}) write_text(dir / ("nic/" + std::string(name)), "x\n");
+  const SysRoot root(dir.path());
+  const auto names = [](const Result<std::vector<DirEntry>>& l) {
+    std::vector<std::string> out;
+    if (l)
+      for (const auto& e : *l) out.push_back(e.name);
+    return out;
+  };
+  EXPECT_EQ(names(root.list("nic", "lower_")), (std::vector<std::string>{"lower_eth0", "lower_eth1"}));
+  EXPECT_EQ(names(root.list("nic")), (std::vector<std::string>{"lowe", "lower_eth0", "lower_eth1", "mtu", "upper_br0"}));
+  EXPECT_TRUE(names(root.list("nic", "none")).empty());
+  EXPECT_FALSE(root.list("absent", "lower_").ok());
+
+  struct Dirs : ReadRecorder {
+    void file(const std::string&, const std::string&) override {}
+    void unreadable(const std::string&, int) override {}
+    void link(const std::string&, const std::string&) override {}
+    void dir(const std::string& rel, const std::vector<DirEntry>& entries) override { seen[rel] = entries.size(); }
+    std::map<std::string, size_t> seen;
+  } recorded;
+  SysRoot capturing(dir.path());
+  capturing.set_recorder(&recorded);
+  EXPECT_EQ(names(capturing.list("nic", "lower_")), (std::vector<std::string>{"lower_eth0", "lower_eth1"}));
+  EXPECT_EQ(recorded.seen["nic"], 5u);
 }
 
 // A run that writes opens each target once: the file read_target() kept open is the one

@@ -10,7 +10,7 @@
 namespace gn {
 
 Result<SysRoot::Rewrite> SysWriter::rewrite(const SysRoot& root, const std::string& rel,
-                                            const SysRoot::TextFor& text_for, const std::string* /*read_before*/) {
+                                            const SysRoot::TextFor& text_for, const std::string_view* /*read_before*/) {
   SysRoot::Rewrite r;
   auto now = root.read(rel);
   if (!now) return now.error();
@@ -140,7 +140,7 @@ class Applier {
   // Phase A for one NIC (or the sysctls): what differs now, and the originals to journal.
   void read_group(Group& g, std::vector<JournalEntry>& originals) {
     for (const Setting* s : g.settings) {
-      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic, s->path(), s->reason});
+      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic, s->path(), std::string(s->reason)});
       if (s->kind != SettingKind::Channels || s->action == Action::Skip) continue;
       auto now = ctx_.ethtool.channels(g.nic);
       if (!now) {
@@ -181,7 +181,7 @@ class Applier {
       // the file it writes.
       g.pending.push_back(s);
       if (ctx_.dry_run) report_.writes.push_back({s, std::nullopt});
-      else originals.push_back({s->path(), s->kind, g.nic, s->current});
+      else originals.push_back({s->path(), s->kind, g.nic, std::string(s->current)});
     }
   }
 

@@ -23,7 +23,7 @@ class SysWriter {
   // goes through write() and `root`'s reads; RootWriter does it all on one open file, and with
   // `read_before` (what the probe read, see SysRoot::rewrite) on the file the probe kept open.
   virtual Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel,
-                                           const SysRoot::TextFor& text_for, const std::string* read_before);
+                                           const SysRoot::TextFor& text_for, const std::string_view* read_before);
 };
 
 class RootWriter : public SysWriter {
@@ -31,7 +31,7 @@ class RootWriter : public SysWriter {
   explicit RootWriter(const SysRoot& root) : root_(root) {}
   Result<void> write(const std::string& rel, const std::string& text) override { return root_.write(rel, text); }
   Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel, const SysRoot::TextFor& text_for,
-                                   const std::string* read_before) override {
+                                   const std::string_view* read_before) override {
     return root.rewrite(rel, text_for, read_before);
   }
 
@@ -53,7 +53,7 @@ struct PlannedWrite {
   const Setting* setting = nullptr;
   std::optional<std::string> before;  // what the file held, when not setting->current
 
-  const std::string& from() const { return before ? *before : setting->current; }
+  std::string_view from() const { return before ? std::string_view(*before) : setting->current; }
   // What was (or would be) written: a dry run reports the value's own text; apply wrote masks
   // in the layout of what the file held, as this formats them again.
   std::string to(bool dry_run) const;

@@ -92,11 +92,20 @@ std::string Target::label() const {
 }
 
 Value Value::mask(ValueType type, CpuSet set, unsigned bits) {
+  return mask(type, std::make_shared<const CpuSet>(std::move(set)), bits);
+}
+
+Value Value::mask(ValueType type, std::shared_ptr<const CpuSet> set, unsigned bits) {
   Value v;
   v.type_ = type;
   v.set_ = std::move(set);
   v.bits_ = bits;
   return v;
+}
+
+const CpuSet& Value::cpus() const {
+  static const CpuSet none;
+  return set_ ? *set_ : none;
 }
 
 Value Value::number(long long n) {
@@ -117,7 +126,7 @@ std::string Value::text() const {
   if (!type_) return {};
   switch (*type_) {
     case ValueType::CpuMask:
-    case ValueType::QueueMask: return format_cpumask(set_, bits_);
+    case ValueType::QueueMask: return format_cpumask(cpus(), bits_);
     case ValueType::Number: return std::to_string(number_);
     case ValueType::Channels: return channels_setting_text(channels_);
   }
@@ -128,7 +137,7 @@ std::string Value::for_people() const {
   if (!type_) return "-";
   switch (*type_) {
     case ValueType::CpuMask:
-    case ValueType::QueueMask: return set_.empty() ? "none" : format_cpulist(set_);
+    case ValueType::QueueMask: return cpus().empty() ? "none" : format_cpulist(cpus());
     case ValueType::Number:
     case ValueType::Channels: return text();
   }

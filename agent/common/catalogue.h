@@ -7,6 +7,7 @@
 
 #include <climits>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -170,17 +171,20 @@ struct Target {
 };
 
 // A typed value: a mask (of CPUs or queues, and the width the kernel prints it at), a number,
-// or channel counts. Typed until it is written; text() is its one text form.
+// or channel counts. Typed until it is written; text() is its one text form. A mask's CPUs are
+// shared by the copies of a value and never change: the planner gives the same mask to every
+// queue of a block or NUMA node without copying it.
 class Value {
  public:
   Value() = default;  // none: a setting without a wanted value
   static Value mask(ValueType type, CpuSet set, unsigned bits);
+  static Value mask(ValueType type, std::shared_ptr<const CpuSet> set, unsigned bits);
   static Value number(long long n);
   static Value channels(const Channels& c);
 
   bool empty() const { return type_ == std::nullopt; }
   std::optional<ValueType> type() const { return type_; }
-  const CpuSet& cpus() const { return set_; }
+  const CpuSet& cpus() const;
   unsigned bits() const { return bits_; }
   long long num() const { return number_; }
   const Channels& counts() const { return channels_; }
@@ -193,7 +197,7 @@ class Value {
 
  private:
   std::optional<ValueType> type_;
-  CpuSet set_;
+  std::shared_ptr<const CpuSet> set_;  // a mask's CPUs; null otherwise
   unsigned bits_ = 0;
   long long number_ = 0;
   Channels channels_;

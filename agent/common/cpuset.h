@@ -71,7 +71,7 @@ Result<CpuSet> parse_cpulist(std::string_view text);
 std::string format_cpulist(const CpuSet& set);
 
 // A mask as a person reads it: "0-2,18-19", or "none"; text that is not a mask comes back as is.
-std::string mask_for_people(const std::string& text);
+std::string mask_for_people(std::string_view text);
 
 // Trims ASCII whitespace from both ends (kernel files end in '\n').
 std::string_view trim(std::string_view s);

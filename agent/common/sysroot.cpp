@@ -537,7 +537,7 @@ Result<std::string> SysRoot::read_target(const std::string& rel) const {
 }
 
 Result<SysRoot::Rewrite> SysRoot::rewrite(const std::string& rel, const TextFor& text_for,
-                                          const std::string* read_before) const {
+                                          const std::string_view* read_before) const {
   const int kept = kept_->take(rel);
   const bool known = kept >= 0 && read_before != nullptr;
   if (kept >= 0 && !known) ::close(kept);

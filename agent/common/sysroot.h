@@ -92,7 +92,7 @@ class SysRoot {
   };
   using TextFor = std::function<Result<std::optional<std::string>>(std::string_view now)>;
   Result<Rewrite> rewrite(const std::string& rel, const TextFor& text_for,
-                          const std::string* read_before = nullptr) const;
+                          const std::string_view* read_before = nullptr) const;
 
   void set_recorder(ReadRecorder* r) { recorder_ = r; }
 

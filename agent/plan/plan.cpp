@@ -148,7 +148,11 @@ class Planner {
       plan_.notes.push_back("isolated CPUs " + format_cpulist(facts_.cpus.online - usable_) +
                             " are left out of every mask");
     }
-    for (const auto& node : facts_.cpus.nodes) node_usable_.push_back(node & usable_);
+    for (const auto& node : facts_.cpus.nodes) {
+      node_usable_.push_back(node & usable_);
+      node_masks_.push_back(mask(node_usable_.back()));
+    }
+    usable_mask_ = mask(usable_);
     if (facts_.behaviour == DriverBehaviour::DriverSelectsQueue)
       plan_.notes.push_back("XPS is not applicable: " + facts_.behaviour_evidence);
     if (facts_.irqbalance_running && policy_.irq_affinity)
@@ -174,7 +178,7 @@ class Planner {
       for (auto& s : plan_.settings)
         if (s.action == Action::Write) {
           s.action = Action::Skip;
-          s.reason = "observe profile: not written (" + s.reason + ")";
+          s.reason = own("observe profile: not written (" + std::string(s.reason) + ")");
         }
     return std::move(plan_);
   }
@@ -196,19 +200,32 @@ class Planner {
     }
   }
 
+  // A current text the Facts do not hold, kept by the plan.
+  std::string_view own(std::string text) { return plan_.own_texts.emplace_back(std::move(text)); }
+
   // The text a file holds now, "" when absent or unreadable.
   static std::string_view text_of(const SysFile& f) { return f.text ? std::string_view(*f.text) : std::string_view(); }
 
+  // A reason the plan keeps already (own_texts), for the settings that share it.
+  struct Kept {
+    std::string_view text;
+  };
+  Kept keep(std::string text) { return {own(std::move(text))}; }
+
   Setting& add(SettingKind kind, const Nic* nic, int queue, std::string_view current, Value desired, Action action,
                std::string reason) {
+    return add(kind, nic, queue, current, std::move(desired), action, keep(std::move(reason)));
+  }
+  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string_view current, Value desired, Action action,
+               Kept reason) {
     Setting& s = plan_.settings.emplace_back();
     s.kind = kind;
     if (nic) s.nic = nic->name;
     s.queue = queue;
-    s.current.assign(current);
+    s.current = current;
     s.desired = std::move(desired);
     s.action = action;
-    s.reason = std::move(reason);
+    s.reason = reason.text;
     return s;
   }
 
@@ -217,7 +234,8 @@ class Planner {
   struct Stripe {
     std::vector<CpuSet> blocks;
     std::vector<std::string> lists;    // "0-1"
-    std::vector<std::string> xps_why;  // "CPUs 0-1: contiguous block 1 of 256"
+    std::vector<Kept> xps_why;  // "CPUs 0-1: contiguous block 1 of 256"
+    std::vector<Value> masks;   // each block as the mask its queue's XPS and IRQ settings want
   };
   const Stripe& stripe(unsigned nq) {
     auto it = stripes_.find(nq);
@@ -226,18 +244,20 @@ class Planner {
     st.blocks = stripe_cpus(facts_.cpus, usable_, nq);
     for (unsigned q = 0; q < st.blocks.size(); ++q) {
       st.lists.push_back(format_cpulist(st.blocks[q]));
-      st.xps_why.push_back("CPUs " + st.lists[q] + ": " + block_reason(st.blocks[q], q, nq));
+      st.masks.push_back(mask(st.blocks[q]));
+      st.xps_why.push_back(keep("CPUs " + st.lists[q] + ": " + block_reason(st.blocks[q], q, nq)));
     }
     return stripes_.emplace(nq, std::move(st)).first->second;
   }
 
   // The usable CPUs of the NUMA node a block starts on (all usable CPUs without one).
-  const CpuSet& node_of(const CpuSet& block) const {
-    const CpuSet* want = &usable_;
+  // As a mask, made once: the settings that want it share its CPUs.
+  const Value& node_mask_of(const CpuSet& block) const {
+    const Value* want = &usable_mask_;
     if (block.empty()) return *want;
     const unsigned first = block.first();
     for (size_t i = 0; i < facts_.cpus.nodes.size(); ++i)
-      if (facts_.cpus.nodes[i].has(first) && !node_usable_[i].empty()) want = &node_usable_[i];
+      if (facts_.cpus.nodes[i].has(first) && !node_usable_[i].empty()) want = &node_masks_[i];
     return *want;
   }
 
@@ -284,14 +304,14 @@ class Planner {
       if (policy_.channel_cap) why += ", capped at " + std::to_string(*policy_.channel_cap);
       const bool single = is_single_queue(n);
       if (!policy_.channels) {
-        add(SettingKind::Channels, &n, -1, channels_setting_text(c), {}, Action::Skip,
+        add(SettingKind::Channels, &n, -1, own(channels_setting_text(c)), {}, Action::Skip,
             "turned off by configuration (channels = off)");
       } else if (single) {
-        add(SettingKind::Channels, &n, -1, channels_setting_text(c), Value::channels(c),
+        add(SettingKind::Channels, &n, -1, own(channels_setting_text(c)), Value::channels(c),
             Action::Skip, "single queue: the host offers one queue pair (give the NIC queues=N, mq=on on the host)");
       } else {
         const bool same = want == c;
-        add(SettingKind::Channels, &n, -1, channels_setting_text(c), Value::channels(want),
+        add(SettingKind::Channels, &n, -1, own(channels_setting_text(c)), Value::channels(want),
             same ? Action::Keep : Action::Write, why);
         ntx = want.combined + want.tx;
         nrx = want.combined + want.rx;
@@ -338,10 +358,10 @@ class Planner {
     const bool single = is_single_queue(n);
     const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu);
     const bool off = policy_.rps == RpsMode::Off;
-    std::string why_not;
+    Kept why_not;
     if (!on && !off)
-      why_not = "not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
-                " usable CPUs (rps = auto)";
+      why_not = keep("not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
+                     " usable CPUs (rps = auto)");
     const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
     // The reasons are the same for every queue of the NIC.
     std::string why = "rps = off", why_cnt = "rps = off";
@@ -353,7 +373,9 @@ class Planner {
       why_cnt = "rps_sock_flow_entries " + std::to_string(policy_.rps_sock_flow_entries) + " / " +
                 std::to_string(nrx) + " queues, a power of two";
     }
+    const Kept kept_why = keep(std::move(why)), kept_why_cnt = keep(std::move(why_cnt));
     const Value want_cnt = Value::number(on ? flows : 0);
+    const Value no_cpus = mask(CpuSet());
     for (unsigned q = 0; q < nrx; ++q) {
       const RxQueue* r = rx_queue(n, q);
       const SysFile& cpus = queue_file(r, SettingKind::RpsCpus);
@@ -368,11 +390,11 @@ class Planner {
         continue;
       }
       // On: the usable CPUs of the NUMA node this queue's block lives on.
-      Value want_cpus = on ? mask(node_of(blocks.empty() ? usable_ : blocks[q % blocks.size()])) : mask(CpuSet());
+      Value want_cpus = on ? node_mask_of(blocks.empty() ? usable_ : blocks[q % blocks.size()]) : no_cpus;
       const Action cpus_action = action_for(cpus, want_cpus);
-      add(SettingKind::RpsCpus, &n, static_cast<int>(q), text_of(cpus), std::move(want_cpus), cpus_action, why);
+      add(SettingKind::RpsCpus, &n, static_cast<int>(q), text_of(cpus), std::move(want_cpus), cpus_action, kept_why);
       add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), text_of(cnt), want_cnt, action_for(cnt, want_cnt),
-          why_cnt);
+          kept_why_cnt);
     }
     if (on) rfs_wanted_ = true;
   }
@@ -420,11 +442,13 @@ class Planner {
       } else if (t && !file.readable()) {
         skip("XPS " + read_error_reason(file) + " (CONFIG_XPS?)");
       } else {
-        std::string why = st.xps_why[q];
-        if (!t) why += " (the queue appears when channels change)";
-        Value want = mask(st.blocks[q]);
+        Value want = st.masks[q];
         const Action action = action_for(file, want);
-        add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action, why);
+        if (t)
+          add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action, st.xps_why[q]);
+        else
+          add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action,
+              std::string(st.xps_why[q].text) + " (the queue appears when channels change)");
       }
     }
   }
@@ -486,7 +510,7 @@ class Planner {
         skip("smp_affinity " + read_error_reason(irq.smp_affinity));
       } else {
         const auto b = static_cast<unsigned>(q);
-        Value want_mask = mask(st.blocks[b]);
+        Value want_mask = st.masks[b];
         const Action action = action_for(irq.smp_affinity, want_mask);
         const std::string queue = std::to_string(q);
         std::string why;
@@ -513,8 +537,8 @@ class Planner {
       const ProfileValue& w = entry.second;
       const std::string name = sysctl_full_name(*r);
       const Sysctl* s = facts_.find_sysctl(name);
-      const auto add_sysctl = [&](std::string cur, long long value, Action action, std::string why) {
-        Setting& st = add(SettingKind::Sysctl, nullptr, -1, std::move(cur), Value::number(value), action, std::move(why));
+      const auto add_sysctl = [&](std::string_view cur, long long value, Action action, std::string why) {
+        Setting& st = add(SettingKind::Sysctl, nullptr, -1, cur, Value::number(value), action, std::move(why));
         st.sysctl = r;
       };
       long long value = w.value;
@@ -544,6 +568,8 @@ class Planner {
   const Policy& policy_;
   CpuSet usable_;
   std::vector<CpuSet> node_usable_;  // the usable CPUs of each NUMA node
+  std::vector<Value> node_masks_;    // the same as masks
+  Value usable_mask_;
   std::map<unsigned, Stripe> stripes_;
   Plan plan_;
   bool rfs_wanted_ = false;

@@ -1,7 +1,9 @@
 // Plan: a pure function of Facts and Policy. Same input, same plan, byte for byte.
 #pragma once
 
+#include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catalogue.h"
@@ -21,10 +23,13 @@ const char* to_string(Action a);
 // One planned setting: its target (kind, NIC, queue, IRQ, sysctl: see catalogue.h), the value
 // it has now and the one it should have, typed until apply writes it.
 struct Setting : Target {
-  std::string current;  // as read ("" when absent)
+  // As read ("" when absent): a view of the text in the Facts the plan was made from (or, for a
+  // text the planner made, such as channel counts, of the plan's own): a plan of a 1024-CPU
+  // guest would otherwise copy 20k masks of 288 characters. The plan lives beside its Facts.
+  std::string_view current;
   Value desired;        // none for a Skip without a value
   Action action = Action::Skip;
-  std::string reason;
+  std::string_view reason;  // a text of the plan's own (Plan::own_texts), often shared by many settings
 };
 
 // What the plan says of a NIC as a whole (tuned, left alone, upper device and why).
@@ -42,6 +47,16 @@ struct Plan {
   std::vector<NicSummary> nics;
   std::vector<Setting> settings;  // in apply order: per NIC channels, RPS/RFS, XPS, IRQs; then sysctls
   std::vector<std::string> notes;
+  // The reasons, and the current texts the planner made (the Facts hold the others). A deque:
+  // its texts stay where they are as it grows and when the plan moves.
+  std::deque<std::string> own_texts;
+
+  Plan() = default;
+  Plan(Plan&&) = default;
+  Plan& operator=(Plan&&) = default;
+  // A copy's settings would view the original's own texts.
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
 
   unsigned count(Action a) const;
 };
@@ -56,6 +71,8 @@ std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsi
 // recursively), or every tunable NIC; excluded ones removed. Sorted, unique.
 std::vector<std::string> selected_nics(const Facts& facts, const Policy& policy);
 
+// The plan views the texts of `facts` (Setting::current): keep them while the plan is used.
 Plan make_plan(const Facts& facts, const Policy& policy);
+Plan make_plan(const Facts&& facts, const Policy& policy) = delete;
 
 }  // namespace gn

@@ -57,7 +57,7 @@ void print_writes(std::ostream& out, const char* verb, const std::vector<WriteRe
 }
 void print_writes(std::ostream& out, const char* verb, const std::vector<PlannedWrite>& ws, bool dry_run) {
   for (const auto& w : ws) {
-    const std::string& from = w.from();
+    const std::string_view from = w.from();
     out << verb << " " << display_target(w.setting->path()) << ": " << (from.empty() ? "-" : from) << " -> "
         << w.to(dry_run) << "\n";
   }

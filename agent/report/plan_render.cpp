@@ -89,9 +89,9 @@ nlohmann::json plan_json(const Facts& facts, const Policy& policy, const Plan& p
 }
 
 // Masks read better as CPU lists in a table; JSON keeps the kernel text.
-std::string value_for_people(const Setting& s, const std::string& value) {
+std::string value_for_people(const Setting& s, std::string_view value) {
   if (value.empty()) return "-";
-  return is_mask(s.kind) ? mask_for_people(value) : value;
+  return is_mask(s.kind) ? mask_for_people(value) : std::string(value);
 }
 
 void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, const Plan& plan, SettingLabel label) {
@@ -110,7 +110,7 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
   std::vector<SettingRow> rows;
   for (const auto& s : plan.settings)
     rows.push_back({label ? label(s) : to_string(s.action), display_target(s.path()), value_for_people(s, s.current),
-                    s.desired.for_people(), s.reason});
+                    s.desired.for_people(), std::string(s.reason)});
   render_setting_rows(out, label ? "STATE" : "ACTION", rows);
   for (const auto& note : plan.notes) out << "note: " << note << "\n";
   if (label)

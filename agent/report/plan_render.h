@@ -33,7 +33,7 @@ void render_plan_table(std::ostream& out, const Facts& facts, const Policy& poli
                        SettingLabel label = nullptr);
 
 // A setting's value for a table: masks as CPU lists ("0-3", "none"), "-" for nothing.
-std::string value_for_people(const Setting& s, const std::string& value);
+std::string value_for_people(const Setting& s, std::string_view value);
 
 // "ethtool:eth0:channels" → "eth0 channels"; "sys/..." → "/sys/...".
 std::string display_target(const std::string& target);

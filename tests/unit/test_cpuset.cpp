@@ -176,15 +176,32 @@ INSTANTIATE_TEST_SUITE_P(
         IsCase{"1 ,00000000", CpuSet::of({32}), false}, IsCase{"g,00000000", CpuSet{}, false},
         IsCase{"00000000,0000000g", CpuSet{}, false}, IsCase{"+f", CpuSet::range(0, 3), false},
         IsCase{"0,000000000", CpuSet{}, false}, IsCase{"000000000,00000000", CpuSet{}, false},
-        IsCase{"100000000", CpuSet::of({32}), false}, IsCase{"00000000,00000000", CpuSet{}, true}));
+        IsCase{"100000000", CpuSet::of({32}), false}, IsCase{"00000000,00000000", CpuSet{}, true},
+        // The low zero groups of a wide mask, compared at once, and the forms that are not that.
+        IsCase{"00000001,00000000,00000000,00000000", CpuSet::of({96}), true},
+        IsCase{"00000002,00000000,00000000,00000000", CpuSet::of({96}), false},
+        IsCase{"1,0,0,0", CpuSet::of({96}), true}, IsCase{"1,00000000,0,00000000", CpuSet::of({96}), true},
+        IsCase{"1,00000000,00000000", CpuSet::of({64}), true}, IsCase{",00000000,00000000", CpuSet{}, false},
+        IsCase{"00000000,00000000", CpuSet::of({64}), false}, IsCase{"1,000000000,00000000", CpuSet::of({64}), false},
+        IsCase{"00000001,00000002", CpuSet::of({32}), false}));
 
-// The same answers as parsing and comparing over many texts, well formed or not, and sets near them.
+// The same answers as parsing and comparing over many texts, well formed or not, and sets near them
+// (wide kernel-form texts too, whose low zero groups cpumask_is compares at once).
 TEST(MaskIs, AgreesWithParsingOnRandomText) {
   std::mt19937 rng(13);
   const std::string alphabet = "0123456789abcdefABCDEF,,,,x ";
   for (int round = 0; round < 20000; ++round) {
     std::string text;
-    if (round % 2 == 0) {
+    if (round % 3 == 2) {
+      // The kernel's wide form: up to 40 groups, most "00000000", some of another width or
+      // digit, a comma doubled or missing now and then.
+      const int groups = 1 + static_cast<int>(rng() % 40);
+      for (int g = 0; g < groups; ++g) {
+        if (g) text += rng() % 50 == 0 ? ",," : rng() % 50 == 0 ? "" : ",";
+        const int width = rng() % 8 == 0 ? 1 + static_cast<int>(rng() % 9) : 8;
+        for (int d = 0; d < width; ++d) text += rng() % 12 == 0 ? "0123456789abcdef"[rng() % 16] : '0';
+      }
+    } else if (round % 2 == 0) {
       // Mostly well formed: groups of 1-9 digits.
       const int groups = 1 + static_cast<int>(rng() % 5);
       for (int g = 0; g < groups; ++g) {
@@ -197,7 +214,8 @@ TEST(MaskIs, AgreesWithParsingOnRandomText) {
       for (int i = 0; i < len; ++i) text += alphabet[rng() % alphabet.size()];
     }
     auto parsed = gn::parse_cpumask(text);
-    std::vector<CpuSet> sets = {CpuSet{}, CpuSet::of({static_cast<unsigned>(rng() % 200)})};
+    std::vector<CpuSet> sets = {CpuSet{}, CpuSet::of({static_cast<unsigned>(rng() % 200)}),
+                                CpuSet::of({static_cast<unsigned>(rng() % 1300)})};
     if (parsed.ok()) {
       sets.push_back(*parsed);
       CpuSet flipped = *parsed;

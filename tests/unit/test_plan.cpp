@@ -98,7 +98,7 @@ TEST(Plan, XpsReasonsSayWhatTheBlockIs) {
       EXPECT_EQ(s->reason.find("contiguous") != std::string::npos, run) << name << " " << s->path() << ": " << s->reason;
       const auto node_at = s->reason.find("on NUMA node ");
       if (node_at != std::string::npos) {
-        const unsigned node = static_cast<unsigned>(std::stoul(s->reason.substr(node_at + 13)));
+        const unsigned node = static_cast<unsigned>(std::stoul(std::string(s->reason.substr(node_at + 13))));
         ASSERT_LT(node, p.facts.cpus.nodes.size()) << s->reason;
         EXPECT_EQ(m - p.facts.cpus.nodes[node], CpuSet{}) << name << " " << s->reason;
       }

@@ -196,7 +196,7 @@ struct KeptTargetRig {
     write_text(dir / (rel + ".new"), "5\n");
     std::filesystem::rename(dir / (rel + ".new"), dir / rel);
   }
-  Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel, const std::string* before) {
+  Result<SysRoot::Rewrite> rewrite(const SysRoot& root, const std::string& rel, const std::string_view* before) {
     return root.rewrite(
         rel,
         [&](std::string_view now) -> Result<std::optional<std::string>> {
@@ -207,7 +207,7 @@ struct KeptTargetRig {
   }
   TempDir dir;
   const std::string a = "sys/class/net/eth0/queues/rx-0/rps_cpus", b = "sys/class/net/eth0/queues/rx-0/rps_flow_cnt";
-  const std::string read_before = "0";
+  const std::string_view read_before = "0";
   std::string seen;  // what text_for was given
 };
 

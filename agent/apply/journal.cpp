@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -382,24 +383,30 @@ unsigned read_ifindex(const SysRoot& root, const std::string& nic) {
 std::string Journal::to_json(const JournalFile& file) { return to_json(file.boot_id, file.entries); }
 
 // Streamed (the same bytes as nlohmann's dump(1) of the tree), without copying the entries.
+void Journal::write_json(std::ostream& out, const std::string& boot_id, const std::vector<JournalEntry>& entries) {
+  {
+    JsonOut j(out, 1);
+    j.begin_object();
+    j.member("boot_id", boot_id);
+    j.key("entries").begin_array();
+    for (const auto& e : entries) {
+      j.begin_object();
+      j.member("ifindex", e.ifindex).member("kind", to_string(e.kind)).member("nic", e.nic);
+      j.member("original", e.original).member("target", e.target);
+      j.end_object();
+    }
+    j.end_array();
+    j.member("format", kJournalFormat);
+    j.end_object();
+  }
+  out << "\n";
+}
+
+// The text save() writes, through the same stream writer.
 std::string Journal::to_json(const std::string& boot_id, const std::vector<JournalEntry>& entries) {
-  return json_text(
-             [&](JsonOut& j) {
-               j.begin_object();
-               j.member("boot_id", boot_id);
-               j.key("entries").begin_array();
-               for (const auto& e : entries) {
-                 j.begin_object();
-                 j.member("ifindex", e.ifindex).member("kind", to_string(e.kind)).member("nic", e.nic);
-                 j.member("original", e.original).member("target", e.target);
-                 j.end_object();
-               }
-               j.end_array();
-               j.member("format", kJournalFormat);
-               j.end_object();
-             },
-             1) +
-         "\n";
+  std::ostringstream out;
+  write_json(out, boot_id, entries);
+  return out.str();
 }
 
 std::string Journal::to_json(const std::vector<JournalEntry>& entries) {
@@ -585,7 +592,10 @@ Result<void> Journal::forget(const std::vector<std::string>& targets) {
 }
 
 Result<void> Journal::save() {
-  if (auto r = write_file_atomically(path_, to_json(ctx_.boot_id, entries_)); !r) return r;
+  // Written onto the temp file a block at a time (20,485 entries, 7.6 MB of text at 16 NICs x 256
+  // queues of 1024 CPUs, were held whole at apply's peak); fsynced and renamed as before.
+  if (auto r = write_file_atomically(path_, [&](std::ostream& out) { write_json(out, ctx_.boot_id, entries_); }); !r)
+    return r;
   stale_in_file_ = false;
   return {};
 }

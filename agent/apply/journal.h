@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -80,6 +81,8 @@ class Journal {
 
   static std::string to_json(const JournalFile& file);
   static std::string to_json(const std::string& boot_id, const std::vector<JournalEntry>& entries);
+  // The same bytes as to_json, written onto `out` a block at a time (what save() writes).
+  static void write_json(std::ostream& out, const std::string& boot_id, const std::vector<JournalEntry>& entries);
   // The entries in a journal of unknown boot (for tools and fuzzing).
   static std::string to_json(const std::vector<JournalEntry>& entries);
   // Parses and validates: errors say which entry and what is wrong with it.

@@ -183,7 +183,11 @@ INSTANTIATE_TEST_SUITE_P(
         IsCase{"1,0,0,0", CpuSet::of({96}), true}, IsCase{"1,00000000,0,00000000", CpuSet::of({96}), true},
         IsCase{"1,00000000,00000000", CpuSet::of({64}), true}, IsCase{",00000000,00000000", CpuSet{}, false},
         IsCase{"00000000,00000000", CpuSet::of({64}), false}, IsCase{"1,000000000,00000000", CpuSet::of({64}), false},
-        IsCase{"00000001,00000002", CpuSet::of({32}), false}));
+        IsCase{"00000001,00000002", CpuSet::of({32}), false},
+        // Low groups of the text zero while the set's are not: the skip must stop at the set's too.
+        IsCase{"00000001,00000000", CpuSet::of({0, 32}), false},
+        IsCase{"00000000,00000000", CpuSet::of({5}), false},
+        IsCase{"00000001,00000000,00000000", CpuSet::of({3, 64}), false}));
 
 // The same answers as parsing and comparing over many texts, well formed or not, and sets near them
 // (wide kernel-form texts too, whose low zero groups cpumask_is compares at once).

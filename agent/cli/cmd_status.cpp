@@ -45,12 +45,23 @@ int run_status(const CliOptions& o, std::ostream& out) {
   Session s(o);
   if (const int code = probe_and_plan(o, s)) return code;
   Status st{*s.facts, o.policy, *s.plan, std::nullopt, {}, maybe_sample(o, s)};
-  // The last apply's document (12 MB at 16 NICs x 256 queues of 1024 CPUs) is read from its file as it is
-  // parsed. --json shows it whole; the table and Prometheus keep only the members they show.
-  if (std::ifstream file(status_path(o.run_dir)); file) {
-    const nlohmann::json::parser_callback_t keep = [&o](int depth, nlohmann::json::parse_event_t event,
-                                                        nlohmann::json& parsed) {
-      if (o.json || depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+  // The last apply's document (12 MB at 16 NICs x 256 queues of 1024 CPUs) is never held whole:
+  // --json copies it from its file into the output as it writes, and the table and Prometheus
+  // keep only the members they show, read from the file as it is parsed.
+  std::ifstream file(status_path(o.run_dir), std::ios::binary);
+  if (file && o.json) {
+    st.write_last_apply = [&file](JsonOut& j) {
+      if (j.copy(file)) return true;
+      // Not the agent's own writing (keys out of order): parsed, and laid out in nlohmann's order.
+      const auto doc = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+      if (doc.is_discarded()) return false;
+      j.value(doc);
+      return true;
+    };
+  } else if (file) {
+    const nlohmann::json::parser_callback_t keep = [](int depth, nlohmann::json::parse_event_t event,
+                                                      nlohmann::json& parsed) {
+      if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
       const auto& key = parsed.get_ref<const std::string&>();
       return key == "epoch" || key == "result" || key == "summary" || key == "time";
     };

@@ -1,7 +1,10 @@
 #include "json_out.h"
 
 #include <charconv>
+#include <istream>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace gn {
 
@@ -16,6 +19,60 @@ bool plain(std::string_view s) {
     if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
   return true;
 }
+// Reads a document without keeping it, and says whether each object's keys come in byte order.
+class KeyOrderCheck : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override {
+    last_.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    auto& [has, last] = last_.back();
+    if (has && !(last < k)) return false;
+    has = true;
+    last = k;
+    return true;
+  }
+  bool end_object() override {
+    last_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  std::vector<std::pair<bool, std::string>> last_;  // per open object: a key seen, the last one
+};
+
+// Hands each event of a document to a JsonOut.
+class Forward : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit Forward(JsonOut& out) : out_(out) {}
+  bool null() override { return out_.null(), true; }
+  bool boolean(bool b) override { return out_.value(b), true; }
+  bool number_integer(number_integer_t n) override { return out_.value(n), true; }
+  bool number_unsigned(number_unsigned_t n) override { return out_.value(n), true; }
+  bool number_float(number_float_t d, const string_t&) override { return out_.value(d), true; }
+  bool string(string_t& s) override { return out_.value(std::string_view(s)), true; }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return out_.begin_object(), true; }
+  bool key(string_t& k) override { return out_.key(k), true; }
+  bool end_object() override { return out_.end_object(), true; }
+  bool start_array(std::size_t) override { return out_.begin_array(), true; }
+  bool end_array() override { return out_.end_array(), true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  JsonOut& out_;
+};
 }  // namespace
 
 void JsonOut::put(std::string_view s) { buf_.append(s.data(), s.size()); }
@@ -135,6 +192,22 @@ JsonOut& JsonOut::value(const nlohmann::json& j) {
   put(std::string_view(text).substr(from));
   maybe_flush();
   return *this;
+}
+
+bool JsonOut::copy(std::istream& in) {
+  const auto start = in.tellg();
+  if (start == std::istream::pos_type(-1)) return false;
+  const auto rewind = [&] {
+    in.clear();
+    in.seekg(start);
+  };
+  KeyOrderCheck check;
+  const bool ok = nlohmann::json::sax_parse(in, &check);
+  rewind();
+  if (!ok) return false;
+  Forward forward(*this);
+  if (!nlohmann::json::sax_parse(in, &forward)) throw std::runtime_error("JSON document changed while it was copied");
+  return true;
 }
 
 }  // namespace gn

@@ -49,6 +49,13 @@ class JsonOut {
   }
   // A whole nlohmann value (a document read back from a file), laid out at this depth.
   JsonOut& value(const nlohmann::json& j);
+  // The one JSON document `in` holds, laid out at this depth exactly as value(json::parse(in))
+  // would lay it out, without building it: read once to check, once more to write. False, with
+  // nothing written and `in` back where it was, when `in` holds anything else, or an object whose
+  // keys are not in byte order (the caller parses those: nlohmann sorts them). Throws when the
+  // second reading differs from the first (something rewrote the file in place): the document is
+  // then half written.
+  bool copy(std::istream& in);
 
   // key + value in one call.
   template <class V>

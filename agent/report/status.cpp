@@ -87,8 +87,10 @@ void write_status_json(JsonOut& j, const Status& s) {
   j.member("journal_entries", s.journal_targets.size());
   write_kernel(j, s.facts);
   j.key("last_apply");
-  if (s.last_apply) j.value(*s.last_apply);
-  else j.null();
+  if (!s.write_last_apply || !s.write_last_apply(j)) {
+    if (s.last_apply) j.value(*s.last_apply);
+    else j.null();
+  }
   j.key("load");
   if (s.load) write_load(j, *s.load);
   else j.null();

@@ -3,6 +3,7 @@
 // for people, JSON (docs/status-schema.json) and Prometheus text for node_exporter.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -24,6 +25,10 @@ struct Status {
   std::optional<nlohmann::json> last_apply;  // the status file of the last apply, if any
   std::set<std::string> journal_targets;     // what the agent has changed and can revert
   std::optional<LoadSample> load;
+  // When set, --json writes the last apply's document with this instead of last_apply: it
+  // streams the file (12 MB at 16 NICs x 256 queues of 1024 CPUs). False = it wrote nothing, and
+  // last_apply is written.
+  std::function<bool(JsonOut&)> write_last_apply = nullptr;
 };
 
 // ok (holds the planned value), drift (differs: apply would write it), not_applicable.

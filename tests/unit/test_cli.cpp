@@ -1,6 +1,7 @@
 // The guest-nettune program as a user runs it: exit codes, one-line errors, help.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -216,6 +217,20 @@ TEST_F(Cli, ApplyWritesOneDocumentAndStatusShowsIt) {
   const auto json = stdout_of("status --json");
   ASSERT_EQ(json.code, 0) << json.out;
   EXPECT_EQ(nlohmann::json::parse(json.out)["last_apply"], doc);
+  // Copied from the file into the output at its depth: the whole is nlohmann's layout.
+  EXPECT_EQ(nlohmann::json::parse(json.out).dump(2) + "\n", json.out);
+
+  // A status file the agent did not write: keys out of order are laid out sorted, anything that
+  // is not JSON shows as no last apply.
+  std::ofstream(dir_ / "run/guest-nettune/status.json") << R"({"time": "t", "result": "ok", "epoch": 5})";
+  const auto unsorted = stdout_of("status --json");
+  ASSERT_EQ(unsorted.code, 0) << unsorted.out;
+  EXPECT_EQ(nlohmann::json::parse(unsorted.out)["last_apply"], (nlohmann::json{{"epoch", 5}, {"result", "ok"}, {"time", "t"}}));
+  EXPECT_EQ(nlohmann::json::parse(unsorted.out).dump(2) + "\n", unsorted.out);
+  std::ofstream(dir_ / "run/guest-nettune/status.json") << R"({"result": "ok", "epoch": )";
+  const auto garbage = stdout_of("status --json");
+  ASSERT_EQ(garbage.code, 0) << garbage.out;
+  EXPECT_TRUE(nlohmann::json::parse(garbage.out)["last_apply"].is_null()) << garbage.out;
 }
 
 TEST_F(Cli, CaptureThenPlan) {

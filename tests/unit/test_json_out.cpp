@@ -174,5 +174,65 @@ TEST(JsonOut, AStreamGetsTheSameTextInBlocks) {
   EXPECT_EQ(out.str(), text + "\n");
 }
 
+// copy(): a document read from a stream is laid out as its parsed value would be, at any depth,
+// whatever its whitespace; nothing is built.
+TEST(JsonOut, CopyLaysOutAStreamedDocumentAsItsParsedValue) {
+  json awkward = json::object();
+  for (size_t i = 0; i < kAwkward.size(); ++i) awkward["s" + std::to_string(i)] = kAwkward[i];
+  const Planned p(named_fixtures().at("cpus-288"));
+  std::vector<json> docs = {
+      json::parse(json_text([&](JsonOut& j) { write_plan_json(j, p.facts, p.policy, p.plan); })),
+      awkward,
+      json::parse(R"({"a": [], "b": {}, "c": [[], [{}], [1, -2, 3.25, -0.5, 1e300, 18446744073709551615,
+                      -9223372036854775808]], "d": true, "e": false, "f": null, "g": {"h": {"i": [""]}}})"),
+      json(7), json("top"), json::array(), json::object(), json(nullptr)};
+  for (const auto& doc : docs) {
+    for (const int indent : {-1, 0, 2, 4}) {  // one line, newlines only, the agent's own, wider
+      const std::string text = doc.dump(indent);
+      const auto nested = [&](auto&& write) {
+        return json_text([&](JsonOut& j) {
+          j.begin_object().key("a").begin_array().begin_object().key("doc");
+          write(j);
+          j.end_object().end_array().end_object();
+        });
+      };
+      std::istringstream in(text);
+      EXPECT_EQ(nested([&](JsonOut& j) { EXPECT_TRUE(j.copy(in)); }), nested([&](JsonOut& j) { j.value(doc); }))
+          << text.substr(0, 200);
+      std::istringstream top(text + "\n");
+      std::string copied;
+      {
+        JsonOut j(copied);
+        EXPECT_TRUE(j.copy(top));
+      }
+      EXPECT_EQ(copied, doc.dump(2)) << text.substr(0, 200);
+    }
+  }
+}
+
+// What copy() cannot lay out as nlohmann would (not one JSON document; keys out of order, which
+// nlohmann would sort) is left to the caller: nothing written, the stream where it was.
+TEST(JsonOut, CopyRefusesAnythingElseAndWritesNothing) {
+  const std::vector<std::string> refused = {
+      "",      " ",       "{",          "[1,]",          "[1] x",        "[1][2]",           "{\"b\": 1, \"a\": 2}",
+      "{\"a\": 1, \"a\": 2}", "{\"x\": [{\"z\": 1, \"y\": 2}]}", "\"\\x\"", "\"\x9b\"", "nul", "01",
+      "{\"a\": 1,}", "\"tab\there\""};
+  for (const auto& text : refused) {
+    std::istringstream in("ignored" + text);
+    in.seekg(7);
+    bool copied = true;
+    const std::string out = json_text([&](JsonOut& j) {
+      j.begin_object().key("k");
+      copied = j.copy(in);
+      if (!copied) j.null();
+      j.end_object();
+    });
+    EXPECT_FALSE(copied) << text;
+    EXPECT_EQ(out, "{\n  \"k\": null\n}") << text;
+    EXPECT_TRUE(in.good()) << text;
+    EXPECT_EQ(in.tellg(), std::streampos(7)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace gn::test

@@ -54,7 +54,7 @@ class JsonOut {
   // nothing written and `in` back where it was, when `in` holds anything else, or an object whose
   // keys are not in byte order (the caller parses those: nlohmann sorts them). Throws when the
   // second reading differs from the first (something rewrote the file in place): the document is
-  // then half written.
+  // then half written. After true, `in` is past the document (at its end, for a file).
   bool copy(std::istream& in);
 
   // key + value in one call.

@@ -27,7 +27,7 @@ struct Status {
   std::optional<LoadSample> load;
   // When set, --json writes the last apply's document with this instead of last_apply: it
   // streams the file (12 MB at 16 NICs x 256 queues of 1024 CPUs). False = it wrote nothing, and
-  // last_apply is written.
+  // last_apply is written. Called once: it reads the file to its end.
   std::function<bool(JsonOut&)> write_last_apply = nullptr;
 };
 

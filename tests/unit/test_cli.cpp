@@ -227,7 +227,7 @@ TEST_F(Cli, ApplyWritesOneDocumentAndStatusShowsIt) {
   ASSERT_EQ(unsorted.code, 0) << unsorted.out;
   EXPECT_EQ(nlohmann::json::parse(unsorted.out)["last_apply"], (nlohmann::json{{"epoch", 5}, {"result", "ok"}, {"time", "t"}}));
   EXPECT_EQ(nlohmann::json::parse(unsorted.out).dump(2) + "\n", unsorted.out);
-  std::ofstream(dir_ / "run/guest-nettune/status.json") << R"({"result": "ok", "epoch": )";
+  std::ofstream(dir_ / "run/guest-nettune/status.json") << R"({"epoch": 5, "result": )";
   const auto garbage = stdout_of("status --json");
   ASSERT_EQ(garbage.code, 0) << garbage.out;
   EXPECT_TRUE(nlohmann::json::parse(garbage.out)["last_apply"].is_null()) << garbage.out;

@@ -186,19 +186,35 @@ TEST(JsonOut, CopyLaysOutAStreamedDocumentAsItsParsedValue) {
       json::parse(R"({"a": [], "b": {}, "c": [[], [{}], [1, -2, 3.25, -0.5, 1e300, 18446744073709551615,
                       -9223372036854775808]], "d": true, "e": false, "f": null, "g": {"h": {"i": [""]}}})"),
       json(7), json("top"), json::array(), json::object(), json(nullptr)};
+  // Texts nlohmann did not write: number forms and escapes it writes otherwise, non-ASCII keys.
+  const std::vector<std::string> foreign = {
+      R"({"a": 1E2, "b": 1.50, "c": -0, "d": "\u0041\/\u00e9", "e": 18446744073709551616, "f": -1e-7,
+          "z": [0.1, 100000000000000000000], "\u00e9": {"\u00e8": 1, "\u00e9": 2}})",
+      "[1.0,\n\t2.5e+3 ,\r\n\"\\ud83d\\ude00\"]"};
+  for (const auto& text : foreign) docs.push_back(json::parse(text));
+  const auto check = [](const json& doc, const std::string& text) {
+    // After a key, and as the second element of an array (the comma before it).
+    const auto nested = [&](auto&& write) {
+      return json_text([&](JsonOut& j) {
+        j.begin_object().key("a").begin_array().begin_object().key("doc");
+        write(j);
+        j.end_object().value(1);
+        write(j);
+        j.end_array().end_object();
+      });
+    };
+    EXPECT_EQ(nested([&](JsonOut& j) {
+                std::istringstream in(text);
+                EXPECT_TRUE(j.copy(in));
+              }),
+              nested([&](JsonOut& j) { j.value(doc); }))
+        << text.substr(0, 200);
+  };
+  for (size_t i = 0; i < foreign.size(); ++i) check(docs[docs.size() - foreign.size() + i], foreign[i]);
   for (const auto& doc : docs) {
     for (const int indent : {-1, 0, 2, 4}) {  // one line, newlines only, the agent's own, wider
       const std::string text = doc.dump(indent);
-      const auto nested = [&](auto&& write) {
-        return json_text([&](JsonOut& j) {
-          j.begin_object().key("a").begin_array().begin_object().key("doc");
-          write(j);
-          j.end_object().end_array().end_object();
-        });
-      };
-      std::istringstream in(text);
-      EXPECT_EQ(nested([&](JsonOut& j) { EXPECT_TRUE(j.copy(in)); }), nested([&](JsonOut& j) { j.value(doc); }))
-          << text.substr(0, 200);
+      check(doc, text);
       std::istringstream top(text + "\n");
       std::string copied;
       {
@@ -216,7 +232,7 @@ TEST(JsonOut, CopyRefusesAnythingElseAndWritesNothing) {
   const std::vector<std::string> refused = {
       "",      " ",       "{",          "[1,]",          "[1] x",        "[1][2]",           "{\"b\": 1, \"a\": 2}",
       "{\"a\": 1, \"a\": 2}", "{\"x\": [{\"z\": 1, \"y\": 2}]}", "\"\\x\"", "\"\x9b\"", "nul", "01",
-      "{\"a\": 1,}", "\"tab\there\""};
+      "{\"a\": 1,}", "\"tab\there\"", "{\"\xc3\xa9\": 1, \"z\": 2}", "{\"\\u00e9\": 1, \"z\": 2}"};
   for (const auto& text : refused) {
     std::istringstream in("ignored" + text);
     in.seekg(7);
@@ -231,6 +247,42 @@ TEST(JsonOut, CopyRefusesAnythingElseAndWritesNothing) {
     EXPECT_EQ(out, "{\n  \"k\": null\n}") << text;
     EXPECT_TRUE(in.good()) << text;
     EXPECT_EQ(in.tellg(), std::streampos(7)) << text;
+  }
+}
+
+// A stream that cannot go back to read the document again is refused before anything is read.
+TEST(JsonOut, CopyRefusesAStreamItCannotRewind) {
+  struct NoSeek : std::streambuf {
+    explicit NoSeek(std::string t) : text(std::move(t)) { setg(text.data(), text.data(), text.data() + text.size()); }
+    std::string text;  // seekoff and seekpos fail, as std::streambuf's do
+  } buf("{\"a\": 1}");
+  std::istream in(&buf);
+  const std::string out = json_text([&](JsonOut& j) { EXPECT_FALSE(j.copy(in)); });
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(in.get(), '{');  // nothing was read
+}
+
+// A document rewritten in place between the check and the copy stops the copy loudly.
+TEST(JsonOut, CopyOfADocumentThatChangesWhileReadThrows) {
+  // The first reading sees a valid document; every reading after a rewind sees the second text.
+  struct Changing : std::streambuf {
+    Changing(std::string a, std::string b) : first(std::move(a)), then(std::move(b)) { show(first); }
+    void show(std::string& t) { setg(t.data(), t.data(), t.data() + t.size()); }
+    pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override {
+      if (off == 0 && dir == std::ios_base::cur) return gptr() - eback();
+      return pos_type(off_type(-1));
+    }
+    pos_type seekpos(pos_type pos, std::ios_base::openmode) override {
+      if (pos != pos_type(0)) return pos_type(off_type(-1));
+      show(then);
+      return pos;
+    }
+    std::string first, then;
+  };
+  for (const std::string& then : {std::string("{\"a\": [1, "), std::string("{\"b\": 1, \"a\": 2}")}) {
+    Changing buf("{\"a\": [1, 2]}", then);
+    std::istream in(&buf);
+    EXPECT_ANY_THROW(json_text([&](JsonOut& j) { j.copy(in); })) << then;
   }
 }
 

@@ -94,9 +94,15 @@ Result<void> replace(const std::string& path, const std::function<void(std::ostr
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error(tmp, "creating", errno);
   FdStreamBuf buf(fd);
-  {
+  try {
     std::ostream os(&buf);
     write(os);
+  } catch (...) {
+    // A writer that stops (out of memory, a renderer's broken invariant) leaves the old file and
+    // no temp file; its error goes on to the caller.
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
   }
   if (buf.error() != 0) {
     ::close(fd);

@@ -18,7 +18,8 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
 Result<void> replace_file(const std::string& path, const std::string& content);
 // The same two, with the content written onto the temp file's stream by `write` (a document too
 // big to hold as one text). A failed write is reported after `write` returns, and `write` runs
-// to its end whatever the file does (it may send the same bytes elsewhere too).
+// to its end whatever the file does (it may send the same bytes elsewhere too). If `write`
+// throws, the old file stays, the temp file is removed, and the exception goes on.
 Result<void> write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 Result<void> replace_file(const std::string& path, const std::function<void(std::ostream&)>& write);
 // Removes temp files that a killed run left beside `path` ("PATH.tmp.*").

@@ -373,5 +373,25 @@ TEST(DurableFile, ReplacesAtomically) {
   EXPECT_EQ(files, 1u) << "no temp file left behind";
 }
 
+// A writer that throws half-way: the old content stays, no temp file is left, the error goes on.
+TEST(DurableFile, AWriterThatThrowsLeavesTheOldFileAndNoTempFile) {
+  TempDir d;
+  ASSERT_TRUE(write_file_atomically(d / "s/journal.json", "old\n").ok());
+  for (const bool durable : {true, false}) {
+    const auto half_then_throw = [](std::ostream& os) {
+      os << "half of a new";
+      throw std::logic_error("renderer stopped");
+    };
+    if (durable)
+      EXPECT_THROW((void)write_file_atomically(d / "s/journal.json", half_then_throw), std::logic_error);
+    else
+      EXPECT_THROW((void)replace_file(d / "s/journal.json", half_then_throw), std::logic_error);
+    EXPECT_EQ(read_text(d / "s/journal.json"), "old\n");
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(d / "s")) names.push_back(e.path().filename().string());
+    EXPECT_EQ(names, std::vector<std::string>{"journal.json"}) << (durable ? "durable" : "run directory");
+  }
+}
+
 }  // namespace
 }  // namespace gn::test

@@ -93,26 +93,28 @@ Result<void> replace(const std::string& path, const std::function<void(std::ostr
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error(tmp, "creating", errno);
+  // The temp file given up: the old file stays as it was.
+  const auto abandon = [&] {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+  };
   FdStreamBuf buf(fd);
   try {
     std::ostream os(&buf);
     write(os);
   } catch (...) {
-    // A writer that stops (out of memory, a renderer's broken invariant) leaves the old file and
-    // no temp file; its error goes on to the caller.
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    // A writer that stops (out of memory, a renderer's broken invariant): its error goes on to
+    // the caller.
+    abandon();
     throw;
   }
   if (buf.error() != 0) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    abandon();
     return io_error(tmp, "writing", buf.error());
   }
   if (durable && ::fsync(fd) != 0) {
     const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    abandon();
     return io_error(tmp, "fsync", err);
   }
   ::close(fd);

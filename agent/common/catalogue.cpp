@@ -1,6 +1,10 @@
 #include "catalogue.h"
 
 #include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <initializer_list>
+#include <string_view>
 #include <cstdlib>
 
 #include "kernel_paths.h"
@@ -59,16 +63,39 @@ std::optional<ProfileValue> profile_value(const SysctlRow& r, Profile p) {
 
 std::string sysctl_full_name(const SysctlRow& r) { return std::string(kNetCorePrefix) + r.name; }
 
-std::string Target::path() const {
+namespace {
+// The pieces laid end to end in one string: a path is built for each use, so it costs one
+// allocation, not one per piece.
+std::string joined(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (const auto p : parts) n += p.size();
+  std::string out(n, '\0');
+  char* at = out.data();
+  for (const auto p : parts) {
+    if (!p.empty()) std::memcpy(at, p.data(), p.size());
+    at += p.size();
+  }
+  return out;
+}
+// A number's decimal digits in `buf`.
+std::string_view decimal(char (&buf)[24], long long n) {
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  return {buf, static_cast<size_t>(r.ptr - buf)};
+}
+}  // namespace
+
+std::string Target::path(std::string_view prefix) const {
   const KindRow& k = row(kind);
+  char num[24];
   switch (k.place) {
-    case Place::Ethtool: return "ethtool:" + nic + ":channels";
+    case Place::Ethtool: return joined({prefix, "ethtool:", nic, ":channels"});
     case Place::RxQueue:
-      return paths::kNetClass + "/" + nic + "/queues/rx-" + std::to_string(queue) + "/" + k.file;
+      return joined({prefix, paths::kNetClass, "/", nic, "/queues/rx-", decimal(num, queue), "/", k.file});
     case Place::TxQueue:
-      return paths::kNetClass + "/" + nic + "/queues/tx-" + std::to_string(queue) + "/" + k.file;
-    case Place::Irq: return paths::kIrqDir + "/" + std::to_string(irq) + "/" + k.file;
-    case Place::Sysctl: return paths::kNetCoreSysctl + "/" + (sysctl ? sysctl->name : "");
+      return joined({prefix, paths::kNetClass, "/", nic, "/queues/tx-", decimal(num, queue), "/", k.file});
+    case Place::Irq: return joined({prefix, paths::kIrqDir, "/", decimal(num, irq), "/", k.file});
+    case Place::Sysctl:
+      return joined({prefix, paths::kNetCoreSysctl, "/", sysctl ? std::string_view(sysctl->name) : ""});
   }
   return {};
 }

@@ -162,8 +162,9 @@ struct Target {
 
   // The one name of the target: a path relative to the root ("sys/class/net/eth0/queues/tx-0/
   // xps_cpus", "proc/irq/24/smp_affinity", "proc/sys/net/core/netdev_budget") or, for channels,
-  // "ethtool:eth0:channels". The journal keys its entries by it.
-  std::string path() const;
+  // "ethtool:eth0:channels". The journal keys its entries by it. `prefix` goes in front, in the
+  // same allocation (the renderers show "/sys/...").
+  std::string path(std::string_view prefix = {}) const;
   // What the kernel keeps after a write (Kept::PerSysctl resolved).
   Kept kept() const;
   // For people: "tx-0 xps", "irq 24 q0", "net.core.netdev_budget", "channels".

@@ -1,6 +1,9 @@
 #include "json_out.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
+#include <memory>
 #include <istream>
 #include <stdexcept>
 #include <utility>
@@ -75,21 +78,31 @@ class Forward : public nlohmann::json_sax<nlohmann::json> {
 };
 }  // namespace
 
-void JsonOut::put(std::string_view s) { buf_.append(s.data(), s.size()); }
-void JsonOut::put(char c) { buf_.push_back(c); }
+void JsonOut::grow(size_t n) {
+  size_t cap = std::max<size_t>(cap_ * 2, kBlock + 256);
+  while (cap - len_ < n) cap *= 2;
+  auto mem = std::make_unique<char[]>(cap);
+  if (len_) std::memcpy(mem.get(), mem_.get(), len_);
+  mem_ = std::move(mem);
+  cap_ = cap;
+}
 
 void JsonOut::maybe_flush() {
-  if (buf_.size() >= kBlock) flush();
+  if (len_ >= kBlock) flush();
 }
 
 void JsonOut::flush() {
-  if (buf_.empty()) return;
-  if (text_) text_->append(buf_);
-  else sink_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-  buf_.clear();
+  if (len_ == 0) return;
+  if (text_) text_->append(mem_.get(), len_);
+  else sink_->write(mem_.get(), static_cast<std::streamsize>(len_));
+  len_ = 0;
 }
 
-void JsonOut::indent(size_t depth) { buf_.append(indent_ * depth, ' '); }
+void JsonOut::indent(size_t depth) {
+  const size_t n = indent_ * depth;
+  std::memset(room(n), ' ', n);
+  len_ += n;
+}
 
 void JsonOut::before_value() {
   if (levels_.empty() || !levels_.back().array) return;  // top level, or after key()
@@ -109,8 +122,17 @@ JsonOut& JsonOut::key(std::string_view k) {
   put(l.empty ? "\n" : ",\n");
   l.empty = false;
   indent(levels_.size());
-  value(k);
-  put(": ");
+  if (plain(k)) {
+    // The common case in one step: "key": 
+    char* p = room(k.size() + 4);
+    *p++ = '"';
+    if (!k.empty()) std::memcpy(p, k.data(), k.size());
+    std::memcpy(p + k.size(), "\": ", 3);
+    len_ += k.size() + 4;
+  } else {
+    value(k);
+    put(": ");
+  }
   return *this;
 }
 

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -83,14 +85,30 @@ class JsonOut {
   // were written by key()).
   void before_value();
   void indent(size_t depth);
-  void put(std::string_view s);
-  void put(char c);
+  // Room for n more bytes at the end of the buffer.
+  char* room(size_t n) {
+    if (cap_ - len_ < n) grow(n);
+    return mem_.get() + len_;
+  }
+  void grow(size_t n);
+  void put(std::string_view s) {
+    if (s.empty()) return;
+    std::memcpy(room(s.size()), s.data(), s.size());
+    len_ += s.size();
+  }
+  void put(char c) {
+    *room(1) = c;
+    ++len_;
+  }
   void maybe_flush();
 
   std::ostream* sink_ = nullptr;
   std::string* text_ = nullptr;
   unsigned indent_ = 2;  // spaces per level, as dump(indent)
-  std::string buf_;
+  // What is not yet flushed: len_ bytes of cap_ (flushed once it holds a block).
+  std::unique_ptr<char[]> mem_;
+  size_t len_ = 0;
+  size_t cap_ = 0;
   std::vector<Level> levels_;
 };
 

@@ -15,6 +15,11 @@ std::string display_target(const std::string& target) {
   return "/" + target;
 }
 
+std::string display_target(const Target& t) {
+  if (row(t.kind).place == Place::Ethtool) return display_target(t.path());
+  return t.path("/");
+}
+
 void write_facts_summary(JsonOut& j, const Facts& f) {
   j.key("cpus").begin_object();
   j.member("isolated", format_cpulist(f.cpus.isolated | f.cpus.nohz_full));
@@ -64,7 +69,7 @@ void write_setting(JsonOut& j, const Setting& s, const SettingExtra& extra) {
   if (s.queue >= 0) j.member("queue", s.queue);
   j.member("reason", s.reason);
   if (extra.state) j.member("state", extra.state);
-  j.member("target", display_target(s.path()));
+  j.member("target", display_target(s));
   j.end_object();
 }
 
@@ -109,7 +114,7 @@ void render_plan_table(std::ostream& out, const Facts& f, const Policy& policy, 
   out << "\n";
   std::vector<SettingRow> rows;
   for (const auto& s : plan.settings)
-    rows.push_back({label ? label(s) : to_string(s.action), display_target(s.path()), value_for_people(s, s.current),
+    rows.push_back({label ? label(s) : to_string(s.action), display_target(s), value_for_people(s, s.current),
                     s.desired.for_people(), std::string(s.reason)});
   render_setting_rows(out, label ? "STATE" : "ACTION", rows);
   for (const auto& note : plan.notes) out << "note: " << note << "\n";

@@ -37,5 +37,7 @@ std::string value_for_people(const Setting& s, std::string_view value);
 
 // "ethtool:eth0:channels" → "eth0 channels"; "sys/..." → "/sys/...".
 std::string display_target(const std::string& target);
+// The same for a target, built in one piece.
+std::string display_target(const Target& t);
 
 }  // namespace gn

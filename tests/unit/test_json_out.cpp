@@ -174,6 +174,35 @@ TEST(JsonOut, AStreamGetsTheSameTextInBlocks) {
   EXPECT_EQ(out.str(), text + "\n");
 }
 
+// Keys and values longer than a block, and many small ones after them, come out whole and in
+// order, into a string and onto a stream.
+TEST(JsonOut, KeysAndValuesLongerThanABlockComeOutWhole) {
+  json doc = json::object();
+  doc[std::string(100000, 'k')] = std::string(200000, 'v');
+  doc[std::string(70000, 'l') + "\n"] = json::array({std::string(65536, 'w'), "", 1});
+  for (int i = 0; i < 5000; ++i) doc["m" + std::to_string(100000 + i)] = i;
+  const auto write = [&](JsonOut& j) { j.value(doc); };
+  const auto stream = [&](JsonOut& j) {
+    j.begin_object();
+    for (const auto& [k, v] : doc.items()) {
+      j.key(k);
+      if (v.is_array()) {
+        j.begin_array();
+        for (const auto& e : v) j.value(e);
+        j.end_array();
+      } else {
+        j.value(v);
+      }
+    }
+    j.end_object();
+  };
+  EXPECT_EQ(json_text(write), doc.dump(2));
+  EXPECT_EQ(json_text(stream), doc.dump(2));
+  std::ostringstream out;
+  print_json(out, stream);
+  EXPECT_EQ(out.str(), doc.dump(2) + "\n");
+}
+
 // copy(): a document read from a stream is laid out as its parsed value would be, at any depth,
 // whatever its whitespace; nothing is built.
 TEST(JsonOut, CopyLaysOutAStreamedDocumentAsItsParsedValue) {

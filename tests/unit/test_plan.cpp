@@ -479,5 +479,24 @@ TEST(Tables, EnumsRoundTrip) {
   EXPECT_EQ(names.count("?"), 0u);
 }
 
+// The renderers show a target built in one piece from its parts; it must read exactly as the
+// journal's text of it does when shown.
+TEST(DisplayTarget, ATargetShowsAsItsPathDoes) {
+  const SysctlRow* budget = find_sysctl_row("netdev_budget");
+  ASSERT_NE(budget, nullptr);
+  for (const auto& r : kKinds) {
+    for (const int queue : {-1, 0, 7, 255}) {
+      const Target t{r.kind, r.place == Place::Sysctl ? "" : "enp1s0", queue, 1234567, budget};
+      const std::string path = t.path();
+      EXPECT_EQ(t.path("/"), "/" + path) << r.name;
+      EXPECT_EQ(t.path("x:"), "x:" + path) << r.name;
+      EXPECT_EQ(display_target(t), display_target(path)) << r.name << " " << path;
+    }
+  }
+  EXPECT_EQ(display_target(Target{SettingKind::Channels, "eth0", -1, 0, nullptr}), "eth0 channels");
+  EXPECT_EQ(display_target(Target{SettingKind::Xps, "eth0", 12, 0, nullptr}), "/sys/class/net/eth0/queues/tx-12/xps_cpus");
+  EXPECT_EQ(display_target(Target{SettingKind::IrqAffinity, "eth0", 3, 4294967295u, nullptr}), "/proc/irq/4294967295/smp_affinity");
+}
+
 }  // namespace
 }  // namespace gn::test

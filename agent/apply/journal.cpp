@@ -144,6 +144,7 @@ struct RawJournal {
   // agent's, which its own files give last) and only its JournalEntry kept, up to the first
   // entry that fails.
   bool stream = false;
+  bool keep_originals = true;  // false: each original is checked, then let go (status)
   size_t count = 0;         // entries seen
   int checked_format = 0;   // the format they were checked against (0: none yet, -1: more than one)
   std::vector<JournalEntry> checked;
@@ -323,8 +324,12 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
     if (out_.checked_format == 0) out_.checked_format = format;
     else if (out_.checked_format != format) out_.checked_format = -1;
     auto e = parse_entry(raw, format);
-    if (!e) out_.first_error = std::make_pair(index, e.error().message);
-    else out_.checked.push_back(std::move(*e));
+    if (!e) {
+      out_.first_error = std::make_pair(index, e.error().message);
+      return;
+    }
+    if (!out_.keep_originals) std::string().swap(e->original);
+    out_.checked.push_back(std::move(*e));
   }
 
   RawJournal& out_;
@@ -419,13 +424,14 @@ namespace {
 // Reads and checks a journal: streaming (each entry checked as it is read, only its result
 // kept), or reading every entry first when the entries were checked against another format
 // than the file turns out to have.
-Result<JournalFile> parse_journal(const std::string& text, bool stream) {
+Result<JournalFile> parse_journal(const std::string& text, bool stream, bool keep_originals) {
   RawJournal raw;
   // An entry takes at least 64 bytes of the text: room for every entry up front, so that the
   // entries are never moved while they are read (what is reserved and unused is never touched).
   const auto start = [&] {
     raw = RawJournal{};
     raw.stream = stream;
+    raw.keep_originals = keep_originals;
     if (stream) raw.checked.reserve(std::min(text.size() / 64, kMaxEntries));
   };
   start();
@@ -458,7 +464,7 @@ Result<JournalFile> parse_journal(const std::string& text, bool stream) {
   const size_t count = stream ? raw.count : raw.entries.size();
   if (count > kMaxEntries) return make_error("", std::to_string(count) + " entries, more than " + std::to_string(kMaxEntries));
   if (stream) {
-    if (raw.checked_format != 0 && raw.checked_format != f.format) return parse_journal(text, /*stream=*/false);
+    if (raw.checked_format != 0 && raw.checked_format != f.format) return parse_journal(text, /*stream=*/false, keep_originals);
     // The first target journalled twice is before the first entry that failed (only those
     // before it were kept), so it is the first error.
     std::unordered_set<std::string_view> seen;
@@ -478,6 +484,7 @@ Result<JournalFile> parse_journal(const std::string& text, bool stream) {
   for (size_t i = 0; i < raw.entries.size(); ++i) {
     auto e = parse_entry(raw.entries[i], f.format);
     if (!e) return make_error("", "entry " + std::to_string(i) + ": " + e.error().message);
+    if (!keep_originals) std::string().swap(e->original);
     f.entries.push_back(std::move(*e));
     if (!seen.insert(f.entries.back().target).second)
       return make_error("", "entry " + std::to_string(i) + ": target " + f.entries.back().target + " is journalled twice");
@@ -486,7 +493,9 @@ Result<JournalFile> parse_journal(const std::string& text, bool stream) {
 }
 }  // namespace
 
-Result<JournalFile> Journal::parse(const std::string& text) { return parse_journal(text, /*stream=*/true); }
+Result<JournalFile> Journal::parse(const std::string& text) {
+  return parse_journal(text, /*stream=*/true, /*keep_originals=*/true);
+}
 
 Result<std::vector<JournalEntry>> Journal::from_json(const std::string& text) {
   auto f = parse(text);
@@ -495,6 +504,19 @@ Result<std::vector<JournalEntry>> Journal::from_json(const std::string& text) {
 }
 
 Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx) {
+  return load(dir, ctx, /*keep_originals=*/true);
+}
+
+Result<std::vector<std::string>> Journal::live_targets(const std::string& dir, const JournalContext& ctx) {
+  auto j = load(dir, ctx, /*keep_originals=*/false);
+  if (!j) return j.error();
+  std::vector<std::string> targets;
+  targets.reserve(j->entries_.size());
+  for (auto& e : j->entries_) targets.push_back(std::move(e.target));
+  return targets;
+}
+
+Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx, bool keep_originals) {
   Journal j;
   j.path_ = dir + "/journal.json";
   j.ctx_ = ctx;
@@ -505,7 +527,7 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx)
     return make_error(j.path_, text.error().message,
                       "the journal holds the values to restore: keep a copy, then fix or remove it by hand");
   }
-  auto file = parse(*text);
+  auto file = parse_journal(*text, /*stream=*/true, keep_originals);
   if (!file)
     return make_error(j.path_, file.error().message,
                       "the journal holds the values to restore: keep a copy, then fix or remove it by hand "

@@ -60,6 +60,10 @@ class Journal {
   // entries into live and stale for this context. A file that fails validation is an error
   // naming it: it is never silently replaced.
   static Result<Journal> load(const std::string& dir, const JournalContext& ctx = {});
+  // The targets of the live entries only (what `status` counts and looks up), read with the same
+  // validation and the same live and stale rules as load(), without keeping any original: a
+  // journal of a wide guest holds megabytes of them. No Journal is made, so nothing can save it.
+  static Result<std::vector<std::string>> live_targets(const std::string& dir, const JournalContext& ctx);
 
   const std::string& path() const { return path_; }
   const std::vector<JournalEntry>& entries() const { return entries_; }  // live only
@@ -91,6 +95,7 @@ class Journal {
   static Result<std::vector<JournalEntry>> from_json(const std::string& text);
 
  private:
+  static Result<Journal> load(const std::string& dir, const JournalContext& ctx, bool keep_originals);
   Result<void> save();
   void make_stale(const std::string& nic, const std::string& why);
   std::string path_;

@@ -70,8 +70,8 @@ int run_status(const CliOptions& o, std::ostream& out) {
   }
   std::map<std::string, unsigned> ifindex;
   for (const auto& n : s.facts->nics) ifindex[n.name] = read_ifindex(s.root, n.name);
-  if (auto j = Journal::load(o.state_dir, JournalContext{read_boot_id(s.root), ifindex}))
-    for (const auto& e : j->entries()) st.journal_targets.insert(e.target);
+  if (auto t = Journal::live_targets(o.state_dir, JournalContext{read_boot_id(s.root), ifindex}))
+    for (auto& target : *t) st.journal_targets.insert(std::move(target));
   if (o.json) print_json(out, [&](JsonOut& j) { write_status_json(j, st); });
   else if (o.prometheus) render_status_prometheus(out, st);
   else {

@@ -42,12 +42,14 @@ TEST(JournalFile, AcceptsEveryKindTheAgentWritesAndRoundTrips) {
   EXPECT_EQ(json::parse(Journal::to_json(*again)), json::parse(Journal::to_json(*f)));
 }
 
-TEST(JournalFile, RefusesWhatTheAgentNeverWritesSayingWhichEntryAndWhy) {
-  struct Case {
-    std::string what;
-    std::function<void(json&)> edit;
-    std::string says;
-  } cases[] = {
+// Edits of a good journal that make one the agent never writes, and what the error says.
+struct Refusal {
+  std::string what;
+  std::function<void(json&)> edit;
+  std::string says;
+};
+std::vector<Refusal> refusals() {
+  return {
       {"a target escaping the queue dir", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth0/queues/tx-0/../../../../../etc/passwd"; }, "entry 1: target"},
       {"an absolute target", [](json& j) { j["entries"][1]["target"] = "/etc/shadow"; }, "entry 1: target"},
       {"another NIC's file", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth1/queues/tx-0/xps_cpus"; }, "is not a xps_cpus file of eth0"},
@@ -76,7 +78,10 @@ TEST(JournalFile, RefusesWhatTheAgentNeverWritesSayingWhichEntryAndWhy) {
       {"entries not a list", [](json& j) { j["entries"] = json::object(); }, "has no entries array"},
       {"an entry not an object", [](json& j) { j["entries"][0] = "x"; }, "is not an object"},
   };
-  for (const auto& c : cases) {
+}
+
+TEST(JournalFile, RefusesWhatTheAgentNeverWritesSayingWhichEntryAndWhy) {
+  for (const auto& c : refusals()) {
     json j = good_journal();
     c.edit(j);
     auto f = Journal::parse(j.dump());
@@ -189,6 +194,52 @@ TEST(JournalDevices, ANicWithAnotherIfindexIsAnotherDevice) {
   EXPECT_EQ(same->entries().size(), 2u);
   auto unknown = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 0}}});
   EXPECT_EQ(unknown->entries().size(), 2u);
+}
+
+// status reads only the live entries' targets: the same entries as load() keeps live, in every
+// context, and the same refusals, originals included; the file is left as it was.
+TEST(JournalTargets, TheLiveEntriesOfLoadAndItsRefusals) {
+  TempDir d;
+  const std::string text = good_journal().dump();
+  write_text(d / "journal.json", text);
+  const JournalContext contexts[] = {
+      {kBootA, {}}, {kBootB, {}}, {kBootA, {{"eth0", 7}}}, {kBootA, {{"eth0", 2}}}, {"", {{"eth0", 0}}}};
+  for (const auto& ctx : contexts) {
+    auto j = Journal::load(d.path(), ctx);
+    ASSERT_TRUE(j.ok()) << j.error().text();
+    std::vector<std::string> live;
+    for (const auto& e : j->entries()) live.push_back(e.target);
+    auto t = Journal::live_targets(d.path(), ctx);
+    ASSERT_TRUE(t.ok()) << t.error().text();
+    EXPECT_EQ(*t, live) << ctx.boot_id << " with " << ctx.ifindex.size() << " NIC(s)";
+  }
+  EXPECT_EQ(Journal::live_targets(d.path(), {kBootB, {}})->size(), 0u);
+  EXPECT_EQ(Journal::live_targets(d.path(), {kBootA, {{"eth0", 7}}})->size(), 1u);
+  EXPECT_EQ(read_text(d / "journal.json"), text) << "reading the targets changes nothing";
+
+  for (const auto& c : refusals()) {
+    json j = good_journal();
+    c.edit(j);
+    write_text(d / "journal.json", j.dump());
+    auto t = Journal::live_targets(d.path(), {kBootA, {}});
+    ASSERT_FALSE(t.ok()) << c.what;
+    EXPECT_NE(t.error().text().find(c.says), std::string::npos) << c.what << ": " << t.error().text();
+    EXPECT_NE(t.error().text().find(d / "journal.json"), std::string::npos) << t.error().text();
+  }
+  // Entries read before the format turns out to be 1 are read again as format 1: an original
+  // is still checked on that path.
+  write_text(d / "journal.json", R"({"entries": [{"target": "proc/sys/net/core/dev_weight", "kind": "sysctl", "nic": "", "original": "64; reboot"}], "format": 1})");
+  auto bad = Journal::live_targets(d.path(), {kBootA, {}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().text().find("is not a number"), std::string::npos) << bad.error().text();
+  write_text(d / "journal.json", R"({"entries": [{"target": "proc/sys/net/core/dev_weight", "kind": "sysctl", "nic": "", "original": "64"}], "format": 1})");
+  auto one = Journal::live_targets(d.path(), {kBootA, {}});
+  ASSERT_TRUE(one.ok()) << one.error().text();
+  EXPECT_EQ(*one, std::vector<std::string>{"proc/sys/net/core/dev_weight"});
+  fs::remove(d / "journal.json");
+  auto none = Journal::live_targets(d.path(), {kBootA, {}});
+  ASSERT_TRUE(none.ok()) << none.error().text();
+  EXPECT_TRUE(none->empty());
 }
 
 TEST(BootId, ReadFromTheRootAndValidated) {

@@ -19,16 +19,31 @@ ip -n "$NS" neigh replace 192.0.2.2 lladdr 02:00:00:00:00:02 dev gA0 nud permane
 
 echo "-- a sampled rate against traffic we send"
 mkfifo "$WORK/log"
-agent status --sample 3 --json -v >"$WORK/sample.json" 2>"$WORK/log" &
+# Started without a shell function between, so that $! is the agent itself (ip netns exec execs
+# it): it can be stopped if it hangs.
+ip netns exec "$NS" "$AGENT" status --driver veth --config '' --state-dir "$STATE" --run-dir "$WORK/run" \
+  --sample 3 --json -v >"$WORK/sample.json" 2>"$WORK/log" &
 pid=$!
 # Wait for the first reading of the counters, then send. If the agent ends without saying so,
-# the read ends at its EOF and the test stops here (not a reader left waiting on the fifo).
+# the read ends at its EOF; if it says nothing for STATUS_QUIET seconds, it is stopped: either
+# way the test fails here instead of leaving a reader waiting on the fifo.
+STATUS_QUIET=${GN_STATUS_QUIET:-60}
 said=""
-while read -r line; do
+while read -r -t "$STATUS_QUIET" line; do
   [[ $line == *"sampling counters"* ]] && { said=yes; break; }
   echo "status: $line" >&2
 done <"$WORK/log"
-if [ -z "$said" ]; then wait "$pid" || true; fail "status --sample -v never said it was sampling"; finish; exit 1; fi
+if [ -z "$said" ]; then
+  if [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null || true)" = "$(readlink -f "$AGENT")" ]; then
+    kill "$pid"
+    fail "status --sample -v said nothing for ${STATUS_QUIET}s: stopped it (pid $pid)"
+  else
+    fail "status --sample -v never said it was sampling"
+  fi
+  wait "$pid" || true
+  finish
+  exit 1
+fi
 cat "$WORK/log" >/dev/null &
 in_ns "$UDP_BURST" 0 20000 192.0.2.2 >/dev/null
 wait "$pid"

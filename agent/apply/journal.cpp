@@ -1,6 +1,7 @@
 #include "journal.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -588,15 +589,24 @@ void Journal::set_ifindexes(const std::map<std::string, unsigned>& now) {
 
 Result<void> Journal::record(std::vector<JournalEntry> entries) {
   targets();
-  entries_.reserve(entries_.size() + entries.size());
-  bool changed = false;
+  // The new entries, in order, gathered at the front of the caller's vector; on the first apply
+  // of a boot the journal takes that vector as it is (no second copy of every entry).
+  size_t fresh = 0;
   for (auto& e : entries) {
     if (!targets_.insert(e.target).second) continue;
     e.ifindex = e.nic.empty() ? 0 : ifindex_now(e.nic);
-    entries_.push_back(std::move(e));
-    changed = true;
+    if (&e != &entries[fresh]) entries[fresh] = std::move(e);
+    ++fresh;
   }
-  return changed ? save() : Result<void>{};
+  if (fresh == 0) return {};
+  entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(fresh), entries.end());
+  if (entries_.empty()) {
+    entries_ = std::move(entries);
+  } else {
+    entries_.reserve(entries_.size() + entries.size());
+    std::move(entries.begin(), entries.end(), std::back_inserter(entries_));
+  }
+  return save();
 }
 
 Result<void> Journal::forget(const std::vector<std::string>& targets) {

@@ -242,6 +242,33 @@ TEST(JournalTargets, TheLiveEntriesOfLoadAndItsRefusals) {
   EXPECT_TRUE(none->empty());
 }
 
+// record(): only targets not yet journalled are added, in the order given, after those already
+// there; the first original of a target wins, within one call too.
+TEST(JournalRecord, NewTargetsAreAddedInOrderAndTheFirstOriginalWins) {
+  TempDir d;
+  const auto sysctl = [](const char* name, const char* original) {
+    return JournalEntry{std::string("proc/sys/net/core/") + name, SettingKind::Sysctl, "", original};
+  };
+  auto j = Journal::load(d.path(), JournalContext{kBootA, {}});
+  ASSERT_TRUE(j.ok()) << j.error().text();
+  ASSERT_TRUE(j->record({sysctl("netdev_budget", "300"), sysctl("dev_weight", "64"), sysctl("netdev_budget", "1")}).ok());
+  ASSERT_TRUE(j->record({sysctl("dev_weight", "2"), sysctl("netdev_max_backlog", "1000"), sysctl("netdev_budget", "3"),
+                         sysctl("netdev_budget_usecs", "2000")}).ok());
+  ASSERT_TRUE(j->record({sysctl("dev_weight", "4")}).ok()) << "nothing new: nothing to save";
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& e : j->entries()) got.emplace_back(e.target, e.original);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"proc/sys/net/core/netdev_budget", "300"}, {"proc/sys/net/core/dev_weight", "64"},
+      {"proc/sys/net/core/netdev_max_backlog", "1000"}, {"proc/sys/net/core/netdev_budget_usecs", "2000"}};
+  EXPECT_EQ(got, want);
+  auto again = Journal::load(d.path(), JournalContext{kBootA, {}});
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  got.clear();
+  for (const auto& e : again->entries()) got.emplace_back(e.target, e.original);
+  EXPECT_EQ(got, want) << "as saved";
+  EXPECT_TRUE(again->has("proc/sys/net/core/netdev_budget_usecs"));
+}
+
 TEST(BootId, ReadFromTheRootAndValidated) {
   TempDir d;
   EXPECT_EQ(read_boot_id(SysRoot(d.path())), "");

@@ -5,9 +5,13 @@
 # namespace has no global sysctls, so `sysctl -w` has nothing to do here). Prints ratios.
 # Each step runs ROUNDS times (default 5), the agent's and the manual run of a step one after the
 # other in each round so that the machine's load falls on both; the figure is the median.
+# Beside them, the floor (bench/sysfs_floor, built next to the agent): the same files opened once
+# each and read, written and read back on that descriptor, or only read for the no-op: what any
+# program must pay the kernel for this plan. Printed for plans without channel changes.
 # Usage (root): bench/apply_vs_manual.sh [build/agent/guest-nettune] [ROUNDS]
 set -euo pipefail
 AGENT=$(readlink -f "${1:-build/agent/guest-nettune}")
+FLOOR=$(readlink -f "$(dirname "$AGENT")/../bench/sysfs_floor")
 ROUNDS=${2:-5}
 NS="gnb-$$"
 WORK=$(mktemp -d /tmp/gn-bench-XXXXXX)
@@ -68,6 +72,14 @@ for mode in "--channels off --rps on" "--profile balanced"; do
       "echo \(.current) > \(.target)"' <<<"$plan"
   } >"$WORK/manual_undo.sh"
   writes=$(jq '[.settings[] | select(.action == "write")] | length' <<<"$plan")
+  # The floor's lists: PATH VALUE per file write, and the undo.
+  jq -r '.settings[] | select(.action == "write" and .kind != "channels") | "\(.target) \(.desired)"' <<<"$plan" >"$WORK/floor.list"
+  jq -r '.settings[] | select(.action == "write" and .kind != "channels" and (.current != "")) | "\(.target) \(.current)"' \
+    <<<"$plan" >"$WORK/floor_undo.list"
+  floor=no
+  if [ -x "$FLOOR" ] && [ "$(jq '[.settings[] | select(.action == "write" and .kind == "channels")] | length' <<<"$plan")" = 0 ]; then
+    floor=yes
+  fi
   samples=(); calls=(); opens=()
   # shellcheck disable=SC2016  # expanded where it is eval-ed
   original='agent revert; ip netns exec "$NS" bash "$WORK/manual_undo.sh"'
@@ -81,6 +93,11 @@ for mode in "--channels off --rps on" "--profile balanced"; do
     "$1" manual_noop "$manual_applied" ip netns exec "$NS" bash "$WORK/manual.sh"
     "$1" agent_revert "$applied" "$WORK/agent" revert
     "$1" manual_revert "$manual_applied" ip netns exec "$NS" bash "$WORK/manual_undo.sh"
+    if [ "$floor" = yes ]; then
+      "$1" floor_apply "$original" ip netns exec "$NS" "$FLOOR" write "$WORK/floor.list"
+      "$1" floor_noop "$applied" ip netns exec "$NS" "$FLOOR" read "$WORK/floor.list"
+      "$1" floor_revert "$applied" ip netns exec "$NS" "$FLOOR" write "$WORK/floor_undo.list"
+    fi
   }
   for _ in $(seq "$ROUNDS"); do steps time_step; done
   steps count_step
@@ -96,6 +113,13 @@ for mode in "--channels off --rps on" "--profile balanced"; do
     printf '%-8s %11d %11d %7s %11d %11d %7s %9d %9d\n' "$step" "$a" "$m" "$(awk -v a="$a" -v m="$m" 'BEGIN{printf "%.3f", a/m}')" \
       "$ac" "$mc" "$(awk -v a="$ac" -v m="$mc" 'BEGIN{printf "%.3f", a/m}')" "${opens[agent_$step]}" "${opens[manual_$step]}"
     echo "  $step samples (us): agent ${samples[agent_$step]}| manual ${samples[manual_$step]}"
+    if [ "$floor" = yes ]; then
+      f=$(tr ' ' '\n' <<<"${samples[floor_$step]}" | grep . | median)
+      printf '  floor %d us: floor / manual %s, agent / floor %s (samples: %s)\n' "$f" \
+        "$(awk -v f="$f" -v m="$m" 'BEGIN{printf "%.3f", f/m}')" "$(awk -v a="$a" -v f="$f" 'BEGIN{printf "%.3f", a/f}')" \
+        "${samples[floor_$step]}"
+    fi
   done
-  echo "(ratio = agent / manual; the manual no-op rewrites everything, the agent reads and writes nothing)"
+  echo "(ratio = agent / manual; the manual no-op rewrites everything, the agent reads and writes nothing;"
+  echo " the floor opens each file once: read, write, read back (no-op: read only))"
 done

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -413,6 +414,27 @@ bool all_digits(const char* s) {
 }
 }  // namespace
 
+namespace {
+// The file name of the program a live process runs, from the link PID/exe below `dir` (one
+// readlink, where the comm takes an open, a read and a close). A program replaced on disk while
+// it runs (a package update) still runs: the kernel's " (deleted)" after its path is dropped.
+// Fails with the link's errno: ENOENT for a kernel thread or a process that has just ended,
+// EACCES for another user's process when the caller is not root.
+std::optional<std::string_view> program_name(int dir, const char* rel, char (&buf)[PATH_MAX], int& err) {
+  const ssize_t n = ::readlinkat(dir, rel, buf, sizeof buf);
+  if (n < 0) {
+    err = errno;
+    return std::nullopt;
+  }
+  std::string_view path(buf, static_cast<size_t>(n));
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (path.size() > kDeleted.size() && path.substr(path.size() - kDeleted.size()) == kDeleted)
+    path.remove_suffix(kDeleted.size());
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
 bool SysRoot::any_process_named(std::string_view name) const {
   const auto named = [&](const Result<std::string>& comm) { return comm && trim(*comm) == name; };
   if (recorder_ != nullptr || !unreadable_.empty()) {
@@ -434,10 +456,20 @@ bool SysRoot::any_process_named(std::string_view name) const {
           !S_ISDIR(st.st_mode))
         continue;
     }
-    // "PID/comm" below the open directory: a name of digits is short.
+    // "PID/exe" or "PID/comm" below the open directory: a name of digits is short.
     char rel[sizeof e->d_name + 8];
     const size_t len = std::strlen(e->d_name);
     std::memcpy(rel, e->d_name, len);
+    if (!is_snapshot()) {
+      std::memcpy(rel + len, "/exe", 5);
+      char link[PATH_MAX];
+      int err = 0;
+      if (const auto program = program_name(::dirfd(d), rel, link, err)) {
+        if ((found = *program == name)) break;
+        continue;
+      }
+      if (err != EACCES && err != EPERM) continue;  // no program: a kernel thread, or it has ended
+    }
     std::memcpy(rel + len, "/comm", 6);
     const int fd = ::openat(::dirfd(d), rel, O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;

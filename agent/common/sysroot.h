@@ -58,10 +58,13 @@ class SysRoot {
   // The path with every symbolic link resolved inside the root.
   Result<std::string> resolve(const std::string& rel) const;
   bool exists(const std::string& rel) const;
-  // Whether a process runs whose name (ROOT/proc/PID/comm, trimmed) is `name`. Each comm is
-  // read with one read() into a small buffer, in the order the directory lists them, until the
-  // first match: asked at every run, on guests where most of a hundred processes are kernel
-  // threads. A capture and a snapshot with unreadable files read them as read() does.
+  // Whether a process runs whose name is `name`, asked at every run, on guests where most of a
+  // hundred processes are kernel threads; in the order /proc lists them, until the first match.
+  // On the live system a process's name is its program's file name (one readlink of
+  // /proc/PID/exe, which a kernel thread does not have), or its comm where that link may not be
+  // read (another user's process, for a caller that is not root). In a snapshot it is the
+  // recorded ROOT/proc/PID/comm, trimmed, read with one read() into a small buffer; a capture
+  // records the comm, and a snapshot with unreadable files reads them as read() does.
   bool any_process_named(std::string_view name) const;
   // One write() of the whole text, as `echo > file` does.
   Result<void> write(const std::string& rel, const std::string& text) const;

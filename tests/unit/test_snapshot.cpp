@@ -1,5 +1,9 @@
 // Snapshots: `capture` copies what the probe reads, and planning the copy gives the same plan.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -138,6 +142,67 @@ TEST(Processes, ThisProcessIsFoundByItsName) {
   ASSERT_TRUE(self.ok()) << self.error().text();
   EXPECT_TRUE(live.any_process_named(trim(*self))) << *self;
   EXPECT_FALSE(live.any_process_named("gn-no-such-p"));
+}
+
+// On the live system a process is known by its program (/proc/PID/exe): found while it runs,
+// by the program's whole file name (its comm keeps only the first 15 bytes), still found after
+// that file is replaced on disk (a package update while it runs), and no longer once it ended.
+TEST(Processes, ALiveProcessIsFoundByItsProgramWhileItRuns) {
+  TempDir dir;
+  const std::string name = "gn-test-program-" + std::to_string(::getpid());
+  const std::string program = dir / name;
+  std::filesystem::copy_file("/bin/sleep", program);
+  std::filesystem::permissions(program, std::filesystem::perms::owner_all);
+  const SysRoot live("/");
+  ASSERT_FALSE(live.any_process_named(name));
+
+  // The child's end of the pipe closes on exec: the read below returns once it runs the program.
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(program.c_str(), name.c_str(), "600", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(ready[1]);
+  char byte;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 0);
+  ::close(ready[0]);
+  struct Reap {
+    pid_t pid;
+    int status = 0;
+    bool done = false;
+    bool stop() {  // true when this stopped its own child
+      if (done) return true;
+      done = true;
+      return ::kill(pid, SIGKILL) == 0 && ::waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+             WTERMSIG(status) == SIGKILL;
+    }
+    ~Reap() { stop(); }
+  } child{pid};
+  ASSERT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe"), program);
+
+  EXPECT_TRUE(live.any_process_named(name));
+  EXPECT_FALSE(live.any_process_named(name.substr(0, 15))) << "the comm's name is not the program's";
+  // A caller that is not root may not read a root process's exe link (EACCES): it reads that
+  // process's comm instead, which holds the name's first 15 bytes.
+  if (::geteuid() == 0) {
+    const pid_t reader = ::fork();
+    ASSERT_GE(reader, 0);
+    if (reader == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+      ::_exit(SysRoot("/").any_process_named(name.substr(0, 15)) ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(reader, &status, 0), reader);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  }
+  std::filesystem::remove(program);
+  EXPECT_TRUE(live.any_process_named(name)) << "a program replaced on disk still runs";
+
+  ASSERT_TRUE(child.stop()) << "the program this test started was not the one stopped";
+  EXPECT_FALSE(live.any_process_named(name));
 }
 
 TEST(Processes, ACaptureKeepsTheCommItFound) {

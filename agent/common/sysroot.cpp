@@ -412,9 +412,7 @@ bool all_digits(const char* s) {
     if (*s < '0' || *s > '9') return false;
   return true;
 }
-}  // namespace
 
-namespace {
 // The file name of the program a live process runs, from the link PID/exe below `dir` (one
 // readlink, where the comm takes an open, a read and a close). A program replaced on disk while
 // it runs (a package update) still runs: the kernel's " (deleted)" after its path is dropped.

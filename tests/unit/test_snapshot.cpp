@@ -165,10 +165,6 @@ TEST(Processes, ALiveProcessIsFoundByItsProgramWhileItRuns) {
     ::execl(program.c_str(), name.c_str(), "600", static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  ::close(ready[1]);
-  char byte;
-  ASSERT_EQ(::read(ready[0], &byte, 1), 0);
-  ::close(ready[0]);
   struct Reap {
     pid_t pid;
     int status = 0;
@@ -181,6 +177,13 @@ TEST(Processes, ALiveProcessIsFoundByItsProgramWhileItRuns) {
     }
     ~Reap() { stop(); }
   } child{pid};
+  ::close(ready[1]);
+  char byte;
+  ssize_t n;
+  do n = ::read(ready[0], &byte, 1);
+  while (n < 0 && errno == EINTR);
+  ::close(ready[0]);
+  ASSERT_EQ(n, 0) << "the program did not start";
   ASSERT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe"), program);
 
   EXPECT_TRUE(live.any_process_named(name));
@@ -191,8 +194,13 @@ TEST(Processes, ALiveProcessIsFoundByItsProgramWhileItRuns) {
     const pid_t reader = ::fork();
     ASSERT_GE(reader, 0);
     if (reader == 0) {
-      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
-      ::_exit(SysRoot("/").any_process_named(name.substr(0, 15)) ? 0 : 1);
+      // Never back into the test runner: whatever happens, this process ends here.
+      try {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+        ::_exit(SysRoot("/").any_process_named(name.substr(0, 15)) ? 0 : 1);
+      } catch (...) {
+        ::_exit(3);
+      }
     }
     int status = 0;
     ASSERT_EQ(::waitpid(reader, &status, 0), reader);

@@ -1,6 +1,7 @@
 #include "journal.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <cerrno>
 #include <nlohmann/json.hpp>
@@ -422,61 +423,59 @@ std::string Journal::to_json(const std::vector<JournalEntry>& entries) {
 }
 
 namespace {
-// Reads and checks a journal: streaming (each entry checked as it is read, only its result
-// kept), or reading every entry first when the entries were checked against another format
-// than the file turns out to have.
-Result<JournalFile> parse_journal(const std::string& text, bool stream, bool keep_originals) {
-  RawJournal raw;
-  // An entry takes at least 64 bytes of the text: room for every entry up front, so that the
-  // entries are never moved while they are read (what is reserved and unused is never touched).
-  const auto start = [&] {
-    raw = RawJournal{};
-    raw.stream = stream;
-    raw.keep_originals = keep_originals;
-    if (stream) raw.checked.reserve(std::min(text.size() / 64, kMaxEntries));
-  };
-  start();
-  // The agent's own files are plain JSON; anything else is read again by nlohmann's parser,
-  // which alone says what is not JSON (json_plain.h).
-  if (JournalReader plain(raw); !sax_parse_plain(text, plain)) {
-    start();
-    JournalReader reader(raw);
-    if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
-  }
-  if (!raw.root_object) return make_error("", "is not a JSON object");
-  if (!raw.format.is_integer()) return make_error("", "has no format number");
+// A RawJournal to read into: streaming (each entry checked as it is read, only its result kept)
+// or not (every entry kept as read). An entry takes at least 64 bytes of the text: room for every
+// entry up front, so that the entries are never moved while they are read (what is reserved and
+// unused is never touched).
+void start_raw(RawJournal& raw, bool stream, bool keep_originals, size_t text_size) {
+  raw = RawJournal{};
+  raw.stream = stream;
+  raw.keep_originals = keep_originals;
+  if (stream) raw.checked.reserve(std::min(text_size / 64, kMaxEntries));
+}
+
+// Checks what was read. nullopt: streaming checked the entries against another format than the
+// file turns out to have, and the text must be read again without streaming.
+std::optional<Result<JournalFile>> check_raw(RawJournal& raw, bool keep_originals) {
+  if (!raw.root_object) return Result<JournalFile>(make_error("", "is not a JSON object"));
+  if (!raw.format.is_integer()) return Result<JournalFile>(make_error("", "has no format number"));
   JournalFile f;
   const bool known_format = raw.format.type == Scalar::Type::Unsigned &&
                             (raw.format.unsigned_value == 1 || raw.format.unsigned_value == kJournalFormat);
   if (!known_format)
-    return make_error("", "journal format " + raw.format.dump() + " is not 1 or " + std::to_string(kJournalFormat) +
-                              " (written by another version of guest-nettune?)");
+    return Result<JournalFile>(make_error("", "journal format " + raw.format.dump() + " is not 1 or " +
+                                                  std::to_string(kJournalFormat) +
+                                                  " (written by another version of guest-nettune?)"));
   f.format = static_cast<int>(raw.format.unsigned_value);
   for (const auto& k : raw.keys) {
     if (k != "format" && k != "entries" && !(k == "boot_id" && f.format >= 2))
-      return make_error("", "unknown key '" + k + "'");
+      return Result<JournalFile>(make_error("", "unknown key '" + k + "'"));
   }
   if (f.format >= 2) {
-    if (raw.boot_id.type != Scalar::Type::String) return make_error("", "has no boot_id");
+    if (raw.boot_id.type != Scalar::Type::String) return Result<JournalFile>(make_error("", "has no boot_id"));
     f.boot_id = raw.boot_id.text;
-    if (!f.boot_id.empty() && !is_uuid(f.boot_id)) return make_error("", "boot_id " + raw.boot_id.dump() + " is not a boot id");
+    if (!f.boot_id.empty() && !is_uuid(f.boot_id))
+      return Result<JournalFile>(make_error("", "boot_id " + raw.boot_id.dump() + " is not a boot id"));
   }
-  if (!raw.entries_array) return make_error("", "has no entries array");
-  const size_t count = stream ? raw.count : raw.entries.size();
-  if (count > kMaxEntries) return make_error("", std::to_string(count) + " entries, more than " + std::to_string(kMaxEntries));
-  if (stream) {
-    if (raw.checked_format != 0 && raw.checked_format != f.format) return parse_journal(text, /*stream=*/false, keep_originals);
+  if (!raw.entries_array) return Result<JournalFile>(make_error("", "has no entries array"));
+  const size_t count = raw.stream ? raw.count : raw.entries.size();
+  if (count > kMaxEntries)
+    return Result<JournalFile>(make_error("", std::to_string(count) + " entries, more than " + std::to_string(kMaxEntries)));
+  if (raw.stream) {
+    if (raw.checked_format != 0 && raw.checked_format != f.format) return std::nullopt;
     // The first target journalled twice is before the first entry that failed (only those
     // before it were kept), so it is the first error.
     std::unordered_set<std::string_view> seen;
     seen.reserve(raw.checked.size());
     for (size_t i = 0; i < raw.checked.size(); ++i)
       if (!seen.insert(raw.checked[i].target).second)
-        return make_error("", "entry " + std::to_string(i) + ": target " + raw.checked[i].target + " is journalled twice");
+        return Result<JournalFile>(
+            make_error("", "entry " + std::to_string(i) + ": target " + raw.checked[i].target + " is journalled twice"));
     if (raw.first_error)
-      return make_error("", "entry " + std::to_string(raw.first_error->first) + ": " + raw.first_error->second);
+      return Result<JournalFile>(
+          make_error("", "entry " + std::to_string(raw.first_error->first) + ": " + raw.first_error->second));
     f.entries = std::move(raw.checked);
-    return f;
+    return Result<JournalFile>(std::move(f));
   }
   // Views of the targets in f.entries, which is reserved whole and so never moves them.
   f.entries.reserve(raw.entries.size());
@@ -484,13 +483,43 @@ Result<JournalFile> parse_journal(const std::string& text, bool stream, bool kee
   seen.reserve(raw.entries.size());
   for (size_t i = 0; i < raw.entries.size(); ++i) {
     auto e = parse_entry(raw.entries[i], f.format);
-    if (!e) return make_error("", "entry " + std::to_string(i) + ": " + e.error().message);
+    if (!e) return Result<JournalFile>(make_error("", "entry " + std::to_string(i) + ": " + e.error().message));
     if (!keep_originals) std::string().swap(e->original);
     f.entries.push_back(std::move(*e));
     if (!seen.insert(f.entries.back().target).second)
-      return make_error("", "entry " + std::to_string(i) + ": target " + f.entries.back().target + " is journalled twice");
+      return Result<JournalFile>(make_error(
+          "", "entry " + std::to_string(i) + ": target " + f.entries.back().target + " is journalled twice"));
   }
-  return f;
+  return Result<JournalFile>(std::move(f));
+}
+
+// Reads and checks a journal's text, streaming or not (start_raw).
+Result<JournalFile> parse_journal(const std::string& text, bool stream, bool keep_originals) {
+  RawJournal raw;
+  start_raw(raw, stream, keep_originals, text.size());
+  // The agent's own files are plain JSON; anything else is read again by nlohmann's parser,
+  // which alone says what is not JSON (json_plain.h).
+  if (JournalReader plain(raw); !sax_parse_plain(text, plain)) {
+    start_raw(raw, stream, keep_originals, text.size());
+    JournalReader reader(raw);
+    if (!nlohmann::json::sax_parse(text, &reader)) return make_error("", "is not JSON");
+  }
+  auto f = check_raw(raw, keep_originals);
+  if (!f) return parse_journal(text, /*stream=*/false, keep_originals);
+  return std::move(*f);
+}
+
+// Reads and checks the journal file a block at a time, never holding its text, when it is plain
+// JSON as the agent writes it. nullopt: the file is not (or could not be read in full, or its
+// entries must be read again against its format): the caller reads it whole with parse_journal,
+// which then also names a read error.
+std::optional<Result<JournalFile>> read_plain_journal(FileBlocks& file, bool keep_originals) {
+  RawJournal raw;
+  start_raw(raw, /*stream=*/true, keep_originals, file.size_at_open());
+  const std::function<std::string_view()> more = [&file] { return file.next(); };
+  JournalReader plain(raw);
+  if (!sax_parse_plain(more, plain) || file.error() != nullptr) return std::nullopt;
+  return check_raw(raw, keep_originals);
 }
 }  // namespace
 
@@ -522,13 +551,26 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx,
   j.path_ = dir + "/journal.json";
   j.ctx_ = ctx;
   remove_stale_temp_files(j.path_);
-  auto text = read_small_file(j.path_, kMaxJournalBytes);
-  if (!text) {
-    if (text.error().code == ENOENT) return j;
-    return make_error(j.path_, text.error().message,
+  const auto unreadable = [&](const Error& e) {
+    return make_error(j.path_, e.message,
                       "the journal holds the values to restore: keep a copy, then fix or remove it by hand");
+  };
+  std::optional<Result<JournalFile>> read;
+  {
+    auto blocks = FileBlocks::open(j.path_, kMaxJournalBytes);
+    if (!blocks) {
+      if (blocks.error().code == ENOENT) return j;
+      return unreadable(blocks.error());
+    }
+    read = read_plain_journal(*blocks, keep_originals);
   }
-  auto file = parse_journal(*text, /*stream=*/true, keep_originals);
+  if (!read) {
+    // Not as the agent writes it (or a read failed): read whole, by nlohmann's parser if need be.
+    auto text = read_small_file(j.path_, kMaxJournalBytes);
+    if (!text) return text.error().code == ENOENT ? Result<Journal>(std::move(j)) : unreadable(text.error());
+    read = parse_journal(*text, /*stream=*/true, keep_originals);
+  }
+  auto& file = *read;
   if (!file)
     return make_error(j.path_, file.error().message,
                       "the journal holds the values to restore: keep a copy, then fix or remove it by hand "

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <ostream>
 #include <streambuf>
+#include <utility>
 
 namespace gn {
 
@@ -22,27 +23,48 @@ Error io_error(const std::string& path, const std::string& what, int err) {
 }
 }  // namespace
 
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+FileBlocks::FileBlocks(std::string path, int fd, size_t size, size_t max_bytes)
+    : path_(std::move(path)), fd_(fd), size_(size), max_bytes_(max_bytes), buf_(65536, '\0') {}
+
+FileBlocks::FileBlocks(FileBlocks&& o) noexcept
+    : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)), size_(o.size_), max_bytes_(o.max_bytes_),
+      read_(o.read_), buf_(std::move(o.buf_)), error_(std::move(o.error_)) {}
+
+FileBlocks::~FileBlocks() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<FileBlocks> FileBlocks::open(const std::string& path, size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return io_error(path, "opening", errno);
-  std::string out;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return io_error(path, "reading", err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_bytes) {
-      ::close(fd);
-      return make_error(path, "larger than " + std::to_string(max_bytes) + " bytes", {}, EFBIG);
-    }
+  struct stat st {};
+  const size_t size = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  return FileBlocks(path, fd, size, max_bytes);
+}
+
+std::string_view FileBlocks::next() {
+  if (error_ || fd_ < 0) return {};
+  ssize_t n;
+  do n = ::read(fd_, buf_.data(), buf_.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    error_ = io_error(path_, "reading", errno);
+    return {};
   }
-  ::close(fd);
+  read_ += static_cast<size_t>(n);
+  if (read_ > max_bytes_) {
+    error_ = make_error(path_, "larger than " + std::to_string(max_bytes_) + " bytes", {}, EFBIG);
+    return {};
+  }
+  return {buf_.data(), static_cast<size_t>(n)};
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+  auto file = FileBlocks::open(path, max_bytes);
+  if (!file) return file.error();
+  std::string out;
+  for (auto block = file->next(); !block.empty(); block = file->next()) out.append(block);
+  if (const Error* e = file->error()) return *e;
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 
 namespace gn {
 
@@ -10,14 +11,14 @@ namespace {
 
 class PlainReader {
  public:
-  PlainReader(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax)
-      : p_(text.data()), end_(text.data() + text.size()), sax_(sax) {}
+  PlainReader(const std::function<std::string_view()>& more, nlohmann::json_sax<nlohmann::json>& sax)
+      : more_(more), sax_(sax) {}
 
   bool document() {
     skip_space();
     if (!value(0)) return false;
     skip_space();
-    return p_ == end_;
+    return !avail();
   }
 
  private:
@@ -26,35 +27,50 @@ class PlainReader {
   // nlohmann's parser passes an unknown element count to start_object and start_array.
   static constexpr std::size_t kUnknownSize = std::numeric_limits<std::size_t>::max();
 
+  // Whether a byte is left at p_, taking the next block when this one is used up.
+  bool avail() { return p_ != end_ || refill(); }
+  bool refill() {
+    const std::string_view block = more_();
+    p_ = block.data(), end_ = block.data() + block.size();
+    return !block.empty();
+  }
   void skip_space() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    while (avail() && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
   // A string at p_ (its opening quote) into str_; false for anything but printable ASCII.
   bool string() {
-    const char* from = ++p_;
-    while (p_ != end_) {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        str_.assign(from, static_cast<size_t>(p_ - from));
+    ++p_;
+    str_.clear();
+    while (true) {
+      const char* from = p_;
+      while (p_ != end_) {
+        const auto c = static_cast<unsigned char>(*p_);
+        if (c == '"') {
+          str_.append(from, static_cast<size_t>(p_ - from));
+          ++p_;
+          return true;
+        }
+        if (c < 0x20 || c >= 0x80 || c == '\\') return false;
         ++p_;
-        return true;
       }
-      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
-      ++p_;
+      str_.append(from, static_cast<size_t>(p_ - from));
+      if (!refill()) return false;
     }
-    return false;
   }
   bool number() {
-    const char* from = p_;
+    const char first = *p_;
+    int digits = 0;
     std::uint64_t v = 0;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + static_cast<std::uint64_t>(*p_++ - '0');
-    const auto digits = p_ - from;
-    if (digits > kMaxDigits || (digits > 1 && *from == '0')) return false;
-    if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+    for (; avail() && *p_ >= '0' && *p_ <= '9'; ++p_, ++digits) {
+      if (digits == kMaxDigits) return false;
+      v = v * 10 + static_cast<std::uint64_t>(*p_ - '0');
+    }
+    if (digits > 1 && first == '0') return false;
+    if (avail() && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
     return sax_.number_unsigned(v);
   }
   bool value(int depth) {
-    if (p_ == end_) return false;
+    if (!avail()) return false;
     const char c = *p_;
     if (c == '"') return string() && sax_.string(str_);
     if (c >= '0' && c <= '9') return number();
@@ -67,19 +83,19 @@ class PlainReader {
     ++p_;
     if (!sax_.start_object(kUnknownSize)) return false;
     skip_space();
-    if (p_ != end_ && *p_ == '}') {
+    if (avail() && *p_ == '}') {
       ++p_;
       return sax_.end_object();
     }
     while (true) {
-      if (p_ == end_ || *p_ != '"' || !string() || !sax_.key(str_)) return false;
+      if (!avail() || *p_ != '"' || !string() || !sax_.key(str_)) return false;
       skip_space();
-      if (p_ == end_ || *p_ != ':') return false;
+      if (!avail() || *p_ != ':') return false;
       ++p_;
       skip_space();
       if (!value(depth)) return false;
       skip_space();
-      if (p_ == end_) return false;
+      if (!avail()) return false;
       if (*p_ == '}') {
         ++p_;
         return sax_.end_object();
@@ -93,14 +109,14 @@ class PlainReader {
     ++p_;
     if (!sax_.start_array(kUnknownSize)) return false;
     skip_space();
-    if (p_ != end_ && *p_ == ']') {
+    if (avail() && *p_ == ']') {
       ++p_;
       return sax_.end_array();
     }
     while (true) {
       if (!value(depth)) return false;
       skip_space();
-      if (p_ == end_) return false;
+      if (!avail()) return false;
       if (*p_ == ']') {
         ++p_;
         return sax_.end_array();
@@ -111,16 +127,22 @@ class PlainReader {
     }
   }
 
-  const char* p_;
-  const char* const end_;
+  const std::function<std::string_view()>& more_;
+  const char* p_ = nullptr;  // the next byte, in the block [p_, end_)
+  const char* end_ = nullptr;
   nlohmann::json_sax<nlohmann::json>& sax_;
   std::string str_;  // the string read last, handed to the handler (which may take it)
 };
 
 }  // namespace
 
+bool sax_parse_plain(const std::function<std::string_view()>& more, nlohmann::json_sax<nlohmann::json>& sax) {
+  return PlainReader(more, sax).document();
+}
+
 bool sax_parse_plain(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax) {
-  return PlainReader(text, sax).document();
+  const std::function<std::string_view()> once = [&text] { return std::exchange(text, std::string_view()); };
+  return sax_parse_plain(once, sax);
 }
 
 }  // namespace gn

@@ -5,6 +5,7 @@
 // files in any other shape (a person's edit, a hostile or corrupt file) are read by it as before.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -17,5 +18,8 @@ namespace gn {
 // outside that (valid JSON or not) or when a handler returns false; `sax` has then had a part
 // of the events and the caller starts again with a fresh handler and nlohmann's parser.
 bool sax_parse_plain(std::string_view text, nlohmann::json_sax<nlohmann::json>& sax);
+// The same, with the text handed over a block at a time by `more` (empty at its end), so that a
+// file is read without holding it whole. Blocks may split a token anywhere.
+bool sax_parse_plain(const std::function<std::string_view()>& more, nlohmann::json_sax<nlohmann::json>& sax);
 
 }  // namespace gn

@@ -4,13 +4,14 @@
 // splits its entries into live and stale without losing one; channel counts read from an entry
 // print in their one text form (catalogue.h), which parses back to the same counts. The plain
 // JSON reader the journal tries first (json_plain.h), where it answers, hands over exactly the
-// events nlohmann's parser does.
+// events nlohmann's parser does, whether it has the text whole or in blocks.
 // fuzz-links: nettune
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "../support/sax_record.h"
@@ -42,7 +43,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   {
     gn::test::SaxRecord plain, reference;
-    if (sax_parse_plain(text, plain)) require(nlohmann::json::sax_parse(text, &reference) && plain.events == reference.events);
+    const bool plain_ok = sax_parse_plain(text, plain);
+    if (plain_ok) require(nlohmann::json::sax_parse(text, &reference) && plain.events == reference.events);
+    // Handed over in blocks (as load() reads the file), split where the input itself says.
+    const size_t block = size == 0 ? 1 : 1 + data[0] % 7;
+    size_t at = 0;
+    const std::function<std::string_view()> more = [&] {
+      const std::string_view next = std::string_view(text).substr(at, block);
+      at += next.size();
+      return next;
+    };
+    gn::test::SaxRecord blocks;
+    require(sax_parse_plain(more, blocks) == plain_ok && (!plain_ok || blocks.events == plain.events));
   }
   const auto file = Journal::parse(text);
   if (file) {

@@ -1,6 +1,7 @@
 // The journal as input (validated whole), across boots (boot id) and devices (ifindex), and the
 // scope of automatic re-apply (reapply.json): on strings, temp dirs and snapshots.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <functional>
@@ -123,6 +124,64 @@ TEST(JournalFile, ReadsAsADocumentWould) {
   EXPECT_FALSE(Journal::parse(R"("format")").ok());
 }
 
+// load() reads the file a block at a time when it is plain JSON as the agent writes it, and
+// whole (by nlohmann's parser) when it is not: either way, exactly what parse() makes of its text.
+TEST(JournalFile, LoadingAFileOfManyBlocksGivesWhatParsingItsTextGives) {
+  JournalFile wide;
+  wide.boot_id = kBootA;
+  for (unsigned q = 0; q < 2000; ++q) {
+    std::string mask;  // 1 to 32 groups: 9 to 288 characters
+    for (unsigned g = 0; g < q % 32; ++g) mask += "00000000,";
+    mask += "0000000f";
+    wide.entries.push_back({"sys/class/net/eth" + std::to_string(q % 7) + "/queues/tx-" + std::to_string(q) + "/xps_cpus",
+                            SettingKind::Xps, "eth" + std::to_string(q % 7), mask, q % 7 + 2});
+  }
+  const std::string plain = Journal::to_json(wide);
+  ASSERT_GT(plain.size(), 4u * 65536) << "entries on both sides of several block edges";
+  // The same journal with every 'f' of an original written as an escape: not plain, read whole.
+  std::string escaped = plain;
+  for (size_t at = escaped.find("f\","); at != std::string::npos; at = escaped.find("f\"", at))
+    escaped.replace(at, 1, "\\u0066"), at += 7;
+  ASSERT_NE(escaped, plain);
+  for (const std::string* text : {&plain, static_cast<const std::string*>(&escaped)}) {
+    TempDir d;
+    write_text(d / "journal.json", *text);
+    const auto parsed = Journal::parse(*text);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().text();
+    JournalContext ctx;
+    ctx.boot_id = kBootA;
+    const auto loaded = Journal::load(d.path(), ctx);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().text();
+    ASSERT_EQ(loaded->entries().size(), wide.entries.size());
+    EXPECT_TRUE(loaded->stale().empty());
+    for (size_t i = 0; i < wide.entries.size(); ++i) {
+      const JournalEntry& want = wide.entries[i];
+      const JournalEntry& got = loaded->entries()[i];
+      ASSERT_EQ(got.target, want.target) << i;
+      ASSERT_EQ(got.original, want.original) << i;
+      ASSERT_EQ(got.nic, want.nic) << i;
+      ASSERT_EQ(got.ifindex, want.ifindex) << i;
+      ASSERT_EQ(parsed->entries[i].original, want.original) << i;
+    }
+    const auto targets = Journal::live_targets(d.path(), ctx);
+    ASSERT_TRUE(targets.ok()) << targets.error().text();
+    ASSERT_EQ(targets->size(), wide.entries.size());
+    EXPECT_EQ(targets->back(), wide.entries.back().target);
+  }
+  // Refused as parse() refuses it, naming the file: an entry far past the first block is wrong.
+  std::string bad = plain;
+  bad.replace(bad.rfind("xps_cpus\""), 9, "rps_cpus\"");
+  TempDir d;
+  write_text(d / "journal.json", bad);
+  const auto parsed = Journal::parse(bad);
+  ASSERT_FALSE(parsed.ok());
+  const auto loaded = Journal::load(d.path());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().text().find(d / "journal.json"), std::string::npos) << loaded.error().text();
+  EXPECT_EQ(loaded.error().message, parsed.error().message);
+  EXPECT_NE(parsed.error().message.find("entry 1999"), std::string::npos) << parsed.error().message;
+}
+
 TEST(JournalFile, AFileTooLargeIsRefusedNamingIt) {
   TempDir d;
   write_text(d / "journal.json", "{\"format\": 2, \"boot_id\": \"\", \"entries\": [" + std::string(17u << 20, ' ') + "]}");
@@ -202,19 +261,27 @@ TEST(JournalTargets, TheLiveEntriesOfLoadAndItsRefusals) {
   TempDir d;
   const std::string text = good_journal().dump();
   write_text(d / "journal.json", text);
-  const JournalContext contexts[] = {
-      {kBootA, {}}, {kBootB, {}}, {kBootA, {{"eth0", 7}}}, {kBootA, {{"eth0", 2}}}, {"", {{"eth0", 0}}}};
-  for (const auto& ctx : contexts) {
+  const std::vector<std::string> all = {"ethtool:eth0:channels", "sys/class/net/eth0/queues/tx-0/xps_cpus",
+                                        "sys/class/net/eth0/queues/rx-0/rps_cpus",
+                                        "sys/class/net/eth0/queues/rx-0/rps_flow_cnt", "proc/irq/25/smp_affinity",
+                                        "proc/sys/net/core/netdev_budget"};
+  const std::pair<JournalContext, std::vector<std::string>> contexts[] = {
+      {{kBootA, {}}, all},
+      {{kBootB, {}}, {}},                                                  // recorded in an earlier boot
+      {{kBootA, {{"eth0", 7}}}, {"proc/sys/net/core/netdev_budget"}},     // eth0 is another device now
+      {{kBootA, {{"eth0", 2}}}, all},
+      {{"", {{"eth0", 0}}}, all}};                                         // neither boot nor device known
+  for (const auto& [ctx, want] : contexts) {
+    const std::string what = ctx.boot_id + " with " + std::to_string(ctx.ifindex.size()) + " NIC(s)";
+    auto t = Journal::live_targets(d.path(), ctx);
+    ASSERT_TRUE(t.ok()) << t.error().text();
+    EXPECT_EQ(*t, want) << what;
     auto j = Journal::load(d.path(), ctx);
     ASSERT_TRUE(j.ok()) << j.error().text();
     std::vector<std::string> live;
     for (const auto& e : j->entries()) live.push_back(e.target);
-    auto t = Journal::live_targets(d.path(), ctx);
-    ASSERT_TRUE(t.ok()) << t.error().text();
-    EXPECT_EQ(*t, live) << ctx.boot_id << " with " << ctx.ifindex.size() << " NIC(s)";
+    EXPECT_EQ(live, want) << what;
   }
-  EXPECT_EQ(Journal::live_targets(d.path(), {kBootB, {}})->size(), 0u);
-  EXPECT_EQ(Journal::live_targets(d.path(), {kBootA, {{"eth0", 7}}})->size(), 1u);
   EXPECT_EQ(read_text(d / "journal.json"), text) << "reading the targets changes nothing";
 
   for (const auto& c : refusals()) {
@@ -254,7 +321,12 @@ TEST(JournalRecord, NewTargetsAreAddedInOrderAndTheFirstOriginalWins) {
   ASSERT_TRUE(j->record({sysctl("netdev_budget", "300"), sysctl("dev_weight", "64"), sysctl("netdev_budget", "1")}).ok());
   ASSERT_TRUE(j->record({sysctl("dev_weight", "2"), sysctl("netdev_max_backlog", "1000"), sysctl("netdev_budget", "3"),
                          sysctl("netdev_budget_usecs", "2000")}).ok());
-  ASSERT_TRUE(j->record({sysctl("dev_weight", "4")}).ok()) << "nothing new: nothing to save";
+  // Nothing new: nothing to save (a save replaces the file, so the file would be another inode).
+  struct stat before {}, after {};
+  ASSERT_EQ(::stat((d / "journal.json").c_str(), &before), 0);
+  ASSERT_TRUE(j->record({sysctl("dev_weight", "4")}).ok());
+  ASSERT_EQ(::stat((d / "journal.json").c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "a record of nothing new saved the journal";
   std::vector<std::pair<std::string, std::string>> got;
   for (const auto& e : j->entries()) got.emplace_back(e.target, e.original);
   const std::vector<std::pair<std::string, std::string>> want = {

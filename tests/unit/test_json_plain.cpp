@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "journal.h"
@@ -14,7 +15,8 @@ namespace gn::test {
 namespace {
 
 // Whether the plain reader answered; when it did, nlohmann's parser must accept the text too
-// and hand over the same events.
+// and hand over the same events. Handed over in blocks of any size (a file read a block at a
+// time splits strings, numbers and keys anywhere), the plain reader answers the same.
 bool answers_as_nlohmann_would(const std::string& text) {
   SaxRecord plain, reference;
   const bool plain_ok = sax_parse_plain(text, plain);
@@ -22,6 +24,20 @@ bool answers_as_nlohmann_would(const std::string& text) {
   if (plain_ok) {
     EXPECT_TRUE(reference_ok) << "the plain reader took what is not JSON: " << text;
     EXPECT_EQ(plain.events, reference.events) << text;
+  }
+  for (const size_t block : {size_t{1}, size_t{2}, size_t{5}, size_t{64}}) {
+    size_t at = 0;
+    const std::function<std::string_view()> more = [&] {
+      const std::string_view next = std::string_view(text).substr(at, block);
+      at += next.size();
+      return next;
+    };
+    SaxRecord blocks;
+    const bool blocks_ok = sax_parse_plain(more, blocks);
+    EXPECT_EQ(blocks_ok, plain_ok) << "in blocks of " << block << ": " << text;
+    if (blocks_ok && plain_ok) {
+      EXPECT_EQ(blocks.events, plain.events) << "in blocks of " << block << ": " << text;
+    }
   }
   return plain_ok;
 }

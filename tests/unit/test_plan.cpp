@@ -484,13 +484,33 @@ TEST(Tables, EnumsRoundTrip) {
 TEST(DisplayTarget, ATargetShowsAsItsPathDoes) {
   const SysctlRow* budget = find_sysctl_row("netdev_budget");
   ASSERT_NE(budget, nullptr);
+  // Each place's path written out: the journal keys its entries by these, and revert writes to them.
+  const auto expected = [](Place place, const std::string& file, int queue) -> std::string {
+    const std::string q = std::to_string(queue);
+    switch (place) {
+      case Place::Ethtool: return "ethtool:enp1s0:channels";
+      case Place::RxQueue: return "sys/class/net/enp1s0/queues/rx-" + q + "/" + file;
+      case Place::TxQueue: return "sys/class/net/enp1s0/queues/tx-" + q + "/" + file;
+      case Place::Irq: return "proc/irq/1234567/smp_affinity";
+      case Place::Sysctl: return "proc/sys/net/core/netdev_budget";
+    }
+    return {};
+  };
+  const std::pair<SettingKind, const char*> files[] = {
+      {SettingKind::RpsCpus, "rps_cpus"}, {SettingKind::RpsFlowCnt, "rps_flow_cnt"}, {SettingKind::Xps, "xps_cpus"},
+      {SettingKind::XpsRxqs, "xps_rxqs"}, {SettingKind::IrqAffinity, "smp_affinity"}};
   for (const auto& r : kKinds) {
-    for (const int queue : {-1, 0, 7, 255}) {
+    std::string file;
+    for (const auto& [kind, name] : files)
+      if (kind == r.kind) file = name;
+    for (const int queue : {0, 7, 255}) {
       const Target t{r.kind, r.place == Place::Sysctl ? "" : "enp1s0", queue, 1234567, budget};
-      const std::string path = t.path();
+      const std::string path = expected(r.place, file, queue);
+      EXPECT_EQ(t.path(), path) << r.name;
       EXPECT_EQ(t.path("/"), "/" + path) << r.name;
       EXPECT_EQ(t.path("x:"), "x:" + path) << r.name;
-      EXPECT_EQ(display_target(t), display_target(path)) << r.name << " " << path;
+      EXPECT_EQ(display_target(t), r.place == Place::Ethtool ? "enp1s0 channels" : "/" + path) << r.name;
+      EXPECT_EQ(display_target(path), display_target(t)) << r.name;
     }
   }
   EXPECT_EQ(display_target(Target{SettingKind::Channels, "eth0", -1, 0, nullptr}), "eth0 channels");

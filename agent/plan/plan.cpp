@@ -346,7 +346,7 @@ class Planner {
 
   // A queue file the probe read, or one that is absent (the queue appears when channels change).
   static const SysFile& queue_file(const Queue* q, SettingKind k) {
-    static const SysFile absent{std::nullopt, ENOENT};
+    static const SysFile absent{nullptr, ENOENT};
     const SysFile* f = q ? q->file(k) : nullptr;
     return f ? *f : absent;
   }

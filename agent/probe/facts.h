@@ -1,6 +1,7 @@
 // Facts: everything the probe learned about the system, read only once per run.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,11 +15,13 @@
 namespace gn {
 
 // One kernel file as read: its text, or why it could not be read. (Its path is its target's:
-// catalogue.h.)
+// catalogue.h.) Files that hold the same text share one copy of it: a guest's masks repeat (an
+// untuned guest's are all alike, a tuned one's repeat queue for queue on every NIC), and a mask
+// of 1024 CPUs is 288 characters.
 struct SysFile {
-  std::optional<std::string> text;  // trimmed; nullopt when absent or unreadable
-  int error = 0;                    // errno of the failed read (ENOENT when absent)
-  bool readable() const { return text.has_value(); }
+  std::shared_ptr<const std::string> text;  // trimmed; null when absent or unreadable
+  int error = 0;                            // errno of the failed read (ENOENT when absent)
+  bool readable() const { return text != nullptr; }
 };
 
 struct CpuFacts {

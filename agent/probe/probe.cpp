@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "interrupts.h"
 #include "neutralise.h"
@@ -11,14 +13,32 @@
 
 namespace gn {
 
-SysFile read_sysfile(const SysRoot& root, const std::string& rel) {
+namespace {
+
+// One copy of each text the probe reads (SysFile), kept while it probes.
+class TextPool {
+ public:
+  std::shared_ptr<const std::string> share(std::string text) {
+    if (auto it = pool_.find(text); it != pool_.end()) return it->second;
+    auto shared = std::make_shared<const std::string>(std::move(text));
+    pool_.emplace(*shared, shared);
+    return shared;
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::shared_ptr<const std::string>> pool_;  // keys view the values
+};
+
+// Reads one kernel file into a SysFile (never fails: the failure is recorded in it); a target
+// file, kept open when the root keeps targets (SysRoot::keep_targets).
+SysFile read_sysfile(const SysRoot& root, const std::string& rel, TextPool& pool) {
   SysFile f;
   auto text = root.read_target(rel);
   if (!text) {
     f.error = text.error().code;
     return f;
   }
-  // Trimmed where it stands: no second copy of every target's text.
+  // Trimmed where it stands.
   const std::string_view kept = trim(*text);
   if (kept.empty()) {
     text->clear();
@@ -27,11 +47,9 @@ SysFile read_sysfile(const SysRoot& root, const std::string& rel) {
     text->erase(from + kept.size());
     text->erase(0, from);
   }
-  f.text = std::move(*text);
+  f.text = pool.share(std::move(*text));
   return f;
 }
-
-namespace {
 
 std::string basename_of(const std::string& p) {
   const auto slash = p.rfind('/');
@@ -129,7 +147,7 @@ std::string upper_kind(const SysRoot& root, const std::string& nic, const std::s
 
 // The queue directories and, in each, the files of the catalogue's kinds that live there and
 // that the profile plans (nothing else is read).
-Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n) {
+Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n, TextPool& pool) {
   const std::string qdir = paths::kNetClass + "/" + n.name + "/queues";
   auto entries = root.list(qdir);
   if (!entries) return entries.error();
@@ -141,7 +159,7 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n)
     const std::string dir = qdir + "/" + e.name + "/";
     for (const auto& k : kKinds)
       if (k.place == (tx ? Place::TxQueue : Place::RxQueue) && (k.profiles & opts.profiles))
-        q.files.emplace_back(k.kind, read_sysfile(root, dir + k.file));
+        q.files.emplace_back(k.kind, read_sysfile(root, dir + k.file, pool));
     (tx ? n.tx : n.rx).push_back(std::move(q));
   }
   const auto by_index = [](const Queue& a, const Queue& b) { return a.index < b.index; };
@@ -157,7 +175,7 @@ bool is_queue_irq_name(const std::string& name) {
                v->kind == VirtioIrqKind::Shared || v->kind == VirtioIrqKind::Legacy);
 }
 
-void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n) {
+void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n, TextPool& pool) {
   if (n.virtio_device.empty()) return;
   for (const auto& l : lines) {
     for (const auto& name : l.names) {
@@ -175,7 +193,7 @@ void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n)
       }
       q.queue = v->queue;
       const std::string dir = paths::kIrqDir + "/" + std::to_string(l.irq);
-      q.smp_affinity = read_sysfile(root, dir + "/" + row(SettingKind::IrqAffinity).file);
+      q.smp_affinity = read_sysfile(root, dir + "/" + row(SettingKind::IrqAffinity).file, pool);
       n.irqs.push_back(std::move(q));
     }
   }
@@ -214,7 +232,7 @@ std::vector<std::string> lower_devices(const SysRoot& root, const std::string& n
 
 namespace {
 
-Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts,
+Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions& opts, TextPool& pool,
                       const std::string& name) {
   Nic n;
   n.name = name;
@@ -263,7 +281,7 @@ Result<Nic> probe_nic(const SysRoot& root, EthtoolIo& ethtool, const ProbeOption
   auto ch = ethtool.channels(name);
   if (ch) n.channels = *ch;
   else n.channels_error = ch.error().text();
-  if (auto q = probe_queues(root, opts, n); !q) return q.error();
+  if (auto q = probe_queues(root, opts, n, pool); !q) return q.error();
   return n;
 }
 
@@ -355,17 +373,18 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
 
   auto entries = root.list(paths::kNetClass);
   if (!entries) return entries.error();
+  TextPool pool;
   std::vector<std::string> names;
   for (const auto& e : *entries)
     if (e.type == DirEntry::Type::Link || e.type == DirEntry::Type::Dir) names.push_back(e.name);
   for (const auto& name : names) {
-    auto nic = probe_nic(root, ethtool, opts, name);
+    auto nic = probe_nic(root, ethtool, opts, pool, name);
     if (!nic) {
       // A NIC that vanished while we looked is not a fact any more.
       if (nic.error().code == ENOENT || nic.error().code == ENODEV) continue;
       return nic.error();
     }
-    attach_irqs(root, irq_lines, *nic);
+    attach_irqs(root, irq_lines, *nic, pool);
     f.nics.push_back(std::move(*nic));
   }
 
@@ -376,7 +395,7 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
   for (const auto& r : kSysctls) {
     Target t;
     t.sysctl = &r;
-    f.sysctls.push_back({sysctl_full_name(r), read_sysfile(root, t.path()), &r});
+    f.sysctls.push_back({sysctl_full_name(r), read_sysfile(root, t.path(), pool), &r});
   }
   const bool any_irqs = std::any_of(f.nics.begin(), f.nics.end(), [](const Nic& n) {
     return n.role == NicRole::Tunable && !n.irqs.empty();

@@ -29,8 +29,4 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
 // bond's slave list or a bridge's brif/. Empty for a device with none.
 std::vector<std::string> lower_devices(const SysRoot& root, const std::string& nic);
 
-// Reads one kernel file into a SysFile (never fails: the failure is recorded in it); a target
-// file, kept open when the root keeps targets (SysRoot::keep_targets).
-SysFile read_sysfile(const SysRoot& root, const std::string& rel);
-
 }  // namespace gn

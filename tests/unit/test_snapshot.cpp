@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -108,6 +109,50 @@ TEST(SnapshotFiles, UnreadableFilesFailAsTheyDidWhenCaptured) {
 
 // irqbalance is looked for by the comm of every process: numbered directories only, the name
 // trimmed, whatever the order, however long the file.
+// The probe keeps one copy of each text it reads: files that hold the same text share it, and
+// every file's text is still its own file's, whatever the others hold.
+TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
+  TempDir dir;
+  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir / "a");
+  // Some files apart from the rest, two of them alike; some with white space to trim.
+  write_text(dir / "a/sys/class/net/eth0/queues/tx-1/xps_cpus", "00000000,00000006\n");
+  write_text(dir / "a/sys/class/net/eth0/queues/tx-2/xps_cpus", "00000000,00000006\n");
+  write_text(dir / "a/sys/class/net/eth0/queues/tx-3/xps_cpus", "  00000000,00000018 \n");
+  write_text(dir / "a/sys/class/net/eth0/queues/rx-0/rps_cpus", "00000000,00000006");
+  const SysRoot a(dir / "a");
+  SnapshotEthtool eth(a);
+  auto f = probe(a, eth, {});
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  std::vector<std::pair<std::string, const SysFile*>> files;
+  for (const auto& n : f->nics) {
+    for (const auto* queues : {&n.tx, &n.rx})
+      for (const auto& q : *queues)
+        for (const auto& [kind, file] : q.files)
+          files.emplace_back(Target{kind, n.name, static_cast<int>(q.index), 0, nullptr}.path(), &file);
+    for (const auto& irq : n.irqs)
+      files.emplace_back(Target{SettingKind::IrqAffinity, n.name, irq.queue, irq.irq, nullptr}.path(), &irq.smp_affinity);
+  }
+  for (const auto& s : f->sysctls) files.emplace_back(Target{SettingKind::Sysctl, "", -1, 0, s.row}.path(), &s.file);
+  // The files the fixture has (the others, such as xps_rxqs on this kernel, have no text).
+  files.erase(std::remove_if(files.begin(), files.end(), [](const auto& p) { return !p.second->readable(); }),
+              files.end());
+  ASSERT_GT(files.size(), 20u);
+  size_t shared = 0;
+  for (const auto& [path, file] : files) {
+    EXPECT_EQ(*file->text, std::string(trim(read_text(dir / ("a/" + path))))) << path;
+    for (const auto& [other_path, other] : files) {
+      if (other == file) continue;
+      const bool same_text = *other->text == *file->text;
+      EXPECT_EQ(other->text.get() == file->text.get(), same_text) << path << " and " << other_path;
+      shared += same_text;
+    }
+  }
+  EXPECT_GT(shared, 0u) << "the fixture has files alike";
+  const auto* tx = &f->find_nic("eth0")->tx;
+  EXPECT_EQ(*(*tx)[1].file(SettingKind::Xps)->text, "00000000,00000006");
+  EXPECT_EQ(*(*tx)[3].file(SettingKind::Xps)->text, "00000000,00000018");
+}
+
 TEST(Processes, AreFoundByTheirTrimmedCommInNumberedDirectoriesOnly) {
   TempDir dir;
   write_text(dir / "proc/1/comm", "systemd\n");

@@ -125,27 +125,39 @@ Value Value::mask(ValueType type, CpuSet set, unsigned bits) {
 Value Value::mask(ValueType type, std::shared_ptr<const CpuSet> set, unsigned bits) {
   Value v;
   v.type_ = type;
-  v.set_ = std::move(set);
+  v.value_ = std::move(set);
   v.bits_ = bits;
   return v;
 }
 
 const CpuSet& Value::cpus() const {
   static const CpuSet none;
-  return set_ ? *set_ : none;
+  const auto* set = std::get_if<std::shared_ptr<const CpuSet>>(&value_);
+  return set && *set ? **set : none;
+}
+
+long long Value::num() const {
+  const auto* n = std::get_if<long long>(&value_);
+  return n ? *n : 0;
+}
+
+const Channels& Value::counts() const {
+  static const Channels none;
+  const auto* c = std::get_if<std::shared_ptr<const Channels>>(&value_);
+  return c && *c ? **c : none;
 }
 
 Value Value::number(long long n) {
   Value v;
   v.type_ = ValueType::Number;
-  v.number_ = n;
+  v.value_ = n;
   return v;
 }
 
 Value Value::channels(const Channels& c) {
   Value v;
   v.type_ = ValueType::Channels;
-  v.channels_ = c;
+  v.value_ = std::make_shared<const Channels>(c);
   return v;
 }
 
@@ -154,8 +166,8 @@ std::string Value::text() const {
   switch (*type_) {
     case ValueType::CpuMask:
     case ValueType::QueueMask: return format_cpumask(cpus(), bits_);
-    case ValueType::Number: return std::to_string(number_);
-    case ValueType::Channels: return channels_setting_text(channels_);
+    case ValueType::Number: return std::to_string(num());
+    case ValueType::Channels: return channels_setting_text(counts());
   }
   return {};
 }

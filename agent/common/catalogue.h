@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "channels.h"
 #include "cpuset.h"
@@ -32,7 +33,7 @@ inline constexpr unsigned kTuningProfiles =
     profile_bit(Profile::Latency);
 
 // The type of a kind's value, which decides its one text form.
-enum class ValueType {
+enum class ValueType : unsigned char {
   CpuMask,    // the kernel's hex mask of CPUs ("00000000,0000000f")
   QueueMask,  // the same hex form over the NIC's rx queues (xps_rxqs)
   Number,     // a decimal integer
@@ -185,10 +186,10 @@ class Value {
 
   bool empty() const { return type_ == std::nullopt; }
   std::optional<ValueType> type() const { return type_; }
-  const CpuSet& cpus() const;
+  const CpuSet& cpus() const;  // an empty set unless a mask
   unsigned bits() const { return bits_; }
-  long long num() const { return number_; }
-  const Channels& counts() const { return channels_; }
+  long long num() const;             // 0 unless a number
+  const Channels& counts() const;    // all zero unless channel counts
 
   // The one text form: the kernel's hex mask at `bits` wide, the decimal number, "combined 4"
   // or "rx 4 tx 4"; "" for none.
@@ -197,11 +198,11 @@ class Value {
   std::string for_people() const;
 
  private:
+  // One of these, as type_ says (a plan holds a value for every queue and IRQ of every NIC: 32
+  // bytes, where each kind's own member made 72).
+  std::variant<std::monostate, std::shared_ptr<const CpuSet>, long long, std::shared_ptr<const Channels>> value_;
+  unsigned bits_ = 0;  // a mask's width
   std::optional<ValueType> type_;
-  std::shared_ptr<const CpuSet> set_;  // a mask's CPUs; null otherwise
-  unsigned bits_ = 0;
-  long long number_ = 0;
-  Channels channels_;
 };
 
 // Parses a kind's text (as a kernel file holds it, or as text() printed it). Channels take the

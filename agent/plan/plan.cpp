@@ -21,6 +21,15 @@ const char* to_string(Action a) {
   return "?";
 }
 
+std::string_view TextBlocks::keep(std::string_view text) {
+  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < text.size())
+    blocks_.emplace_back().reserve(std::max(kBlockBytes, text.size()));
+  std::string& block = blocks_.back();
+  const size_t at = block.size();
+  block.append(text);
+  return std::string_view(block).substr(at);
+}
+
 unsigned Plan::count(Action a) const {
   return static_cast<unsigned>(std::count_if(settings.begin(), settings.end(),
                                              [a](const Setting& s) { return s.action == a; }));
@@ -201,7 +210,7 @@ class Planner {
   }
 
   // A current text the Facts do not hold, kept by the plan.
-  std::string_view own(std::string text) { return plan_.own_texts.emplace_back(std::move(text)); }
+  std::string_view own(std::string_view text) { return plan_.own_texts.keep(text); }
 
   // The text a file holds now, "" when absent or unreadable.
   static std::string_view text_of(const SysFile& f) { return f.text ? std::string_view(*f.text) : std::string_view(); }
@@ -210,7 +219,7 @@ class Planner {
   struct Kept {
     std::string_view text;
   };
-  Kept keep(std::string text) { return {own(std::move(text))}; }
+  Kept keep(std::string_view text) { return {own(text)}; }
 
   Setting& add(SettingKind kind, const Nic* nic, int queue, std::string_view current, Value desired, Action action,
                std::string reason) {
@@ -513,10 +522,11 @@ class Planner {
         Value want_mask = st.masks[b];
         const Action action = action_for(irq.smp_affinity, want_mask);
         const std::string queue = std::to_string(q);
+        // Made to its exact size: the plan keeps one for every IRQ of every NIC.
+        constexpr std::string_view follows = " follows queue ", block = "'s XPS block (CPUs ";
         std::string why;
-        why.reserve(irq.name.size() + queue.size() + st.lists[b].size() + 40);
-        why.append(irq.name).append(" follows queue ").append(queue).append("'s XPS block (CPUs ");
-        why.append(st.lists[b]).append(")");
+        why.reserve(irq.name.size() + follows.size() + queue.size() + block.size() + st.lists[b].size() + 1);
+        why.append(irq.name).append(follows).append(queue).append(block).append(st.lists[b]).append(")");
         Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action, std::move(why));
         s.irq = irq.irq;
       }

@@ -43,13 +43,26 @@ struct NicSummary {
   unsigned queues_max = 0;
 };
 
+// Texts laid end to end in blocks that never move, each kept once and viewed after: a plan of a
+// wide guest keeps a reason for every IRQ of every NIC, and a string of its own for each cost
+// half as much again as its characters.
+class TextBlocks {
+ public:
+  // A view of `text` as kept here: valid as long as these blocks, wherever they move.
+  std::string_view keep(std::string_view text);
+
+ private:
+  static constexpr size_t kBlockBytes = 16384;
+  // Each reserved when made and never filled past that: appending never moves a character.
+  std::deque<std::string> blocks_;
+};
+
 struct Plan {
   std::vector<NicSummary> nics;
   std::vector<Setting> settings;  // in apply order: per NIC channels, RPS/RFS, XPS, IRQs; then sysctls
   std::vector<std::string> notes;
-  // The reasons, and the current texts the planner made (the Facts hold the others). A deque:
-  // its texts stay where they are as it grows and when the plan moves.
-  std::deque<std::string> own_texts;
+  // The reasons, and the current texts the planner made (the Facts hold the others).
+  TextBlocks own_texts;
 
   Plan() = default;
   Plan(Plan&&) = default;

@@ -151,14 +151,20 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n,
   const std::string qdir = paths::kNetClass + "/" + n.name + "/queues";
   auto entries = root.list(qdir);
   if (!entries) return entries.error();
+  const auto wanted = [&](const KindRow& k, Place place) { return k.place == place && (k.profiles & opts.profiles); };
+  const auto files_of = [&](Place place) {
+    return static_cast<size_t>(std::count_if(std::begin(kKinds), std::end(kKinds), [&](const KindRow& k) { return wanted(k, place); }));
+  };
+  const size_t tx_files = files_of(Place::TxQueue), rx_files = files_of(Place::RxQueue);
   for (const auto& e : *entries) {
     const bool tx = e.name.rfind("tx-", 0) == 0, rx = e.name.rfind("rx-", 0) == 0;
     if ((!tx && !rx) || !is_number(e.name.substr(3))) continue;
     Queue q;
     q.index = static_cast<unsigned>(std::stoul(e.name.substr(3)));
     const std::string dir = qdir + "/" + e.name + "/";
+    q.files.reserve(tx ? tx_files : rx_files);  // exactly: a wide guest has thousands of queues
     for (const auto& k : kKinds)
-      if (k.place == (tx ? Place::TxQueue : Place::RxQueue) && (k.profiles & opts.profiles))
+      if (wanted(k, tx ? Place::TxQueue : Place::RxQueue))
         q.files.emplace_back(k.kind, read_sysfile(root, dir + k.file, pool));
     (tx ? n.tx : n.rx).push_back(std::move(q));
   }
@@ -175,15 +181,15 @@ bool is_queue_irq_name(const std::string& name) {
                v->kind == VirtioIrqKind::Shared || v->kind == VirtioIrqKind::Legacy);
 }
 
-void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n, TextPool& pool) {
+// Each name that is this NIC's moves into it (a name is one device's: no other NIC takes it).
+void attach_irqs(const SysRoot& root, std::vector<IrqLine>& lines, Nic& n, TextPool& pool) {
   if (n.virtio_device.empty()) return;
-  for (const auto& l : lines) {
-    for (const auto& name : l.names) {
+  for (auto& l : lines) {
+    for (auto& name : l.names) {
       auto v = parse_virtio_irq_name(name);
       if (!v || v->device != n.virtio_device) continue;
       QueueIrq q;
       q.irq = l.irq;
-      q.name = name;
       switch (v->kind) {
         case VirtioIrqKind::Input: q.role = IrqRole::Input; break;
         case VirtioIrqKind::Output: q.role = IrqRole::Output; break;
@@ -192,6 +198,7 @@ void attach_irqs(const SysRoot& root, const std::vector<IrqLine>& lines, Nic& n,
         default: continue;
       }
       q.queue = v->queue;
+      q.name = std::move(name);
       const std::string dir = paths::kIrqDir + "/" + std::to_string(l.irq);
       q.smp_affinity = read_sysfile(root, dir + "/" + row(SettingKind::IrqAffinity).file, pool);
       n.irqs.push_back(std::move(q));

@@ -139,8 +139,16 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
   }
   out << s.journal_targets.size() << " original value(s) kept for revert\n";
 
-  std::map<std::string, std::vector<const Setting*>> by_nic;
-  for (const auto& st : s.plan.settings) by_nic[st.nic].push_back(&st);
+  // Each NIC's settings by their index in the plan (four bytes each, counted first: a wide guest
+  // has tens of thousands).
+  std::map<std::string, std::vector<uint32_t>> by_nic;
+  {
+    std::map<std::string_view, size_t> count;
+    for (const auto& st : s.plan.settings) ++count[st.nic];
+    for (const auto& [nic, n] : count) by_nic[std::string(nic)].reserve(n);
+  }
+  for (size_t i = 0; i < s.plan.settings.size(); ++i)
+    by_nic[s.plan.settings[i].nic].push_back(static_cast<uint32_t>(i));
   // The columns are as wide as their widest cell in the whole table (two spaces between columns),
   // so that no name or value runs into the next column whatever its length.
   size_t name_w = 0, label_w = 0, current_w = 0, desired_w = 0;
@@ -172,11 +180,11 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
       out << "queues " << n.queues_current << "/" << n.queues_max << " (planned " << n.queues_planned << ")\n";
     else
       out << n.detail << "\n";
-    for (const Setting* st : by_nic[n.name]) row(*st);
+    for (const uint32_t i : by_nic[n.name]) row(s.plan.settings[i]);
   }
   if (!by_nic[""].empty()) {
     out << "\n" << paint("sysctls", "1") << "\n";
-    for (const Setting* st : by_nic[""]) row(*st);
+    for (const uint32_t i : by_nic[""]) row(s.plan.settings[i]);
   }
   unsigned dropped = 0, squeezed = 0;
   for (const auto& [cpu, r] : f.softnet) {

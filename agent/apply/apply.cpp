@@ -128,7 +128,7 @@ class Applier {
     const auto add = [&](const SysFile& f, const Target& t) {
       if (!row(t.kind).channels_reset || !f.readable()) return;
       std::string path = t.path();
-      if (!ctx_.journal->has(path)) out.push_back({std::move(path), t.kind, g.nic, *f.text});
+      if (!ctx_.journal->has(path)) out.push_back({std::move(path), t.kind, g.nic, f.text});
     };
     for (const auto* queues : {&nic->rx, &nic->tx})
       for (const auto& q : *queues)
@@ -181,7 +181,7 @@ class Applier {
       // the file it writes.
       g.pending.push_back(s);
       if (ctx_.dry_run) report_.writes.push_back({s, std::nullopt});
-      else originals.push_back({s->path(), s->kind, g.nic, std::string(s->current)});
+      else originals.push_back({s->path(), s->kind, g.nic, s->current});
     }
   }
 
@@ -214,6 +214,7 @@ class Applier {
       const Setting& s = *p;
       std::string path = s.path();
       std::string written;
+      const std::string_view read_before = s.current;
       // Without a channel change the file holds what the probe read from it under the lock,
       // and the probe kept it open: written and read back there. After one, it is read again.
       auto r = ctx_.writer.rewrite(
@@ -223,7 +224,7 @@ class Applier {
             if (text && *text) written = **text;
             return text;
           },
-          g.channels ? nullptr : &s.current);
+          g.channels ? nullptr : &read_before);
       if (r && r->written && !kernel_kept(s.kept(), r->after, s.desired, ctx_.online))
         r = make_error(ctx_.root.display(path), "the kernel kept '" + r->after + "' after writing '" + written + "'");
       if (!r && s.kind == SettingKind::IrqAffinity && r.error().code == EIO) {
@@ -360,7 +361,7 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
       Target t;
       t.kind = e.kind;
       t.sysctl = find_sysctl_row(e.target.substr(e.target.rfind('/') + 1));
-      r = Applier::restore(ctx.root, ctx.writer, t, e.target, e.original, ctx.online, &wrote, &now);
+      r = Applier::restore(ctx.root, ctx.writer, t, e.target, e.original.str(), ctx.online, &wrote, &now);
     }
     if (!r) {
       if (r.error().code == ENOENT && !e.nic.empty()) {
@@ -372,7 +373,7 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
       }
       continue;
     }
-    if (wrote) rep.writes.push_back({e.nic, e.target, e.kind, now, e.original});
+    if (wrote) rep.writes.push_back({e.nic, e.target, e.kind, now, e.original.str()});
     else rep.unchanged.push_back(e.target);
     forget.push_back(e.target);
   }

@@ -91,17 +91,18 @@ Result<void> check_target(const JournalEntry& e) {
 // Whether the original is a value of the target's kind, as the kernel prints it.
 Result<void> check_original(const JournalEntry& e) {
   const auto bad = [&](const std::string& why) { return make_error("", "original of " + e.target + " " + why); };
-  if (e.original.size() > kMaxOriginal) return bad("is longer than " + std::to_string(kMaxOriginal) + " bytes");
+  const std::string& original = e.original.str();
+  if (original.size() > kMaxOriginal) return bad("is longer than " + std::to_string(kMaxOriginal) + " bytes");
   if (e.kind == SettingKind::Channels) {
-    if (auto c = parse_value(ValueType::Channels, e.original); !c) return bad(c.error().message);
+    if (auto c = parse_value(ValueType::Channels, original); !c) return bad(c.error().message);
     return {};
   }
   if (is_mask(e.kind)) {
-    if (auto m = parse_cpumask(e.original); !m) return bad("'" + e.original + "' is not a CPU mask");
+    if (auto m = parse_cpumask(original); !m) return bad("'" + original + "' is not a CPU mask");
     return {};
   }
-  const std::string digits = !e.original.empty() && e.original[0] == '-' ? e.original.substr(1) : e.original;
-  if (!all_digits(digits, 18)) return bad("'" + e.original + "' is not a number");
+  const std::string digits = !original.empty() && original[0] == '-' ? original.substr(1) : original;
+  if (!all_digits(digits, 18)) return bad("'" + original + "' is not a number");
   return {};
 }
 
@@ -330,7 +331,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
       out_.first_error = std::make_pair(index, e.error().message);
       return;
     }
-    if (!out_.keep_originals) std::string().swap(e->original);
+    if (!out_.keep_originals) e->original = SharedText();
     out_.checked.push_back(std::move(*e));
   }
 
@@ -399,7 +400,7 @@ void Journal::write_json(std::ostream& out, const std::string& boot_id, const st
     for (const auto& e : entries) {
       j.begin_object();
       j.member("ifindex", e.ifindex).member("kind", to_string(e.kind)).member("nic", e.nic);
-      j.member("original", e.original).member("target", e.target);
+      j.member("original", e.original.view()).member("target", e.target);
       j.end_object();
     }
     j.end_array();
@@ -484,7 +485,7 @@ std::optional<Result<JournalFile>> check_raw(RawJournal& raw, bool keep_original
   for (size_t i = 0; i < raw.entries.size(); ++i) {
     auto e = parse_entry(raw.entries[i], f.format);
     if (!e) return Result<JournalFile>(make_error("", "entry " + std::to_string(i) + ": " + e.error().message));
-    if (!keep_originals) std::string().swap(e->original);
+    if (!keep_originals) e->original = SharedText();
     f.entries.push_back(std::move(*e));
     if (!seen.insert(f.entries.back().target).second)
       return Result<JournalFile>(make_error(

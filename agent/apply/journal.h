@@ -22,6 +22,7 @@
 
 #include "plan.h"
 #include "result.h"
+#include "shared_text.h"
 #include "sysroot.h"
 
 namespace gn {
@@ -30,8 +31,9 @@ struct JournalEntry {
   std::string target;    // as in a plan Setting ("ethtool:eth0:channels", "sys/class/...")
   SettingKind kind = SettingKind::Sysctl;
   std::string nic;       // "" for sysctls
-  std::string original;  // the text read before the first write (channels in their one text form; format 1
-                         // journals hold "rx R tx T other O combined C", which parse_value reads too)
+  SharedText original;   // the text read before the first write (channels in their one text form; format 1
+                         // journals hold "rx R tx T other O combined C", which parse_value reads too),
+                         // shared with the probe's copy when apply journals it
   unsigned ifindex = 0;  // the NIC's ifindex when recorded; 0 for sysctls, or unknown
 };
 

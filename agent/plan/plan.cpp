@@ -213,7 +213,7 @@ class Planner {
   std::string_view own(std::string_view text) { return plan_.own_texts.keep(text); }
 
   // The text a file holds now, "" when absent or unreadable.
-  static std::string_view text_of(const SysFile& f) { return f.text ? std::string_view(*f.text) : std::string_view(); }
+  static SharedText text_of(const SysFile& f) { return f.text; }
 
   // A reason the plan keeps already (own_texts), for the settings that share it.
   struct Kept {
@@ -221,17 +221,17 @@ class Planner {
   };
   Kept keep(std::string_view text) { return {own(text)}; }
 
-  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string_view current, Value desired, Action action,
+  Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
                std::string reason) {
-    return add(kind, nic, queue, current, std::move(desired), action, keep(std::move(reason)));
+    return add(kind, nic, queue, std::move(current), std::move(desired), action, keep(std::move(reason)));
   }
-  Setting& add(SettingKind kind, const Nic* nic, int queue, std::string_view current, Value desired, Action action,
+  Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
                Kept reason) {
     Setting& s = plan_.settings.emplace_back();
     s.kind = kind;
     if (nic) s.nic = nic->name;
     s.queue = queue;
-    s.current = current;
+    s.current = std::move(current);
     s.desired = std::move(desired);
     s.action = action;
     s.reason = reason.text;
@@ -313,14 +313,14 @@ class Planner {
       if (policy_.channel_cap) why += ", capped at " + std::to_string(*policy_.channel_cap);
       const bool single = is_single_queue(n);
       if (!policy_.channels) {
-        add(SettingKind::Channels, &n, -1, own(channels_setting_text(c)), {}, Action::Skip,
+        add(SettingKind::Channels, &n, -1, SharedText(channels_setting_text(c)), {}, Action::Skip,
             "turned off by configuration (channels = off)");
       } else if (single) {
-        add(SettingKind::Channels, &n, -1, own(channels_setting_text(c)), Value::channels(c),
+        add(SettingKind::Channels, &n, -1, SharedText(channels_setting_text(c)), Value::channels(c),
             Action::Skip, "single queue: the host offers one queue pair (give the NIC queues=N, mq=on on the host)");
       } else {
         const bool same = want == c;
-        add(SettingKind::Channels, &n, -1, own(channels_setting_text(c)), Value::channels(want),
+        add(SettingKind::Channels, &n, -1, SharedText(channels_setting_text(c)), Value::channels(want),
             same ? Action::Keep : Action::Write, why);
         ntx = want.combined + want.tx;
         nrx = want.combined + want.rx;
@@ -434,7 +434,7 @@ class Planner {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::Xps);
-      const std::string_view cur = text_of(file);
+      const SharedText cur = text_of(file);
       const auto skip = [&](const std::string& why) {
         add(SettingKind::Xps, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
@@ -476,7 +476,7 @@ class Planner {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::XpsRxqs);
-      const std::string_view cur = text_of(file);
+      const SharedText cur = text_of(file);
       const auto skip = [&](const std::string& why) {
         add(SettingKind::XpsRxqs, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
@@ -499,7 +499,7 @@ class Planner {
 
   void plan_irqs(const Nic& n, unsigned ntx, const Stripe& st) {
     for (const auto& irq : n.irqs) {
-      const std::string_view cur = text_of(irq.smp_affinity);
+      const SharedText cur = text_of(irq.smp_affinity);
       const int q = irq.queue;
       const auto skip = [&](const std::string& why) {
         Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, {}, Action::Skip, why);
@@ -547,7 +547,7 @@ class Planner {
       const ProfileValue& w = entry.second;
       const std::string name = sysctl_full_name(*r);
       const Sysctl* s = facts_.find_sysctl(name);
-      const auto add_sysctl = [&](std::string_view cur, long long value, Action action, std::string why) {
+      const auto add_sysctl = [&](SharedText cur, long long value, Action action, std::string why) {
         Setting& st = add(SettingKind::Sysctl, nullptr, -1, cur, Value::number(value), action, std::move(why));
         st.sysctl = r;
       };
@@ -567,10 +567,10 @@ class Planner {
         if (*end == '\0' && now > value) value = now;
       }
       if (!policy_.sysctls) {
-        add_sysctl(cur, value, Action::Skip, "turned off by configuration (sysctls = off)");
+        add_sysctl(s->file.text, value, Action::Skip, "turned off by configuration (sysctls = off)");
         continue;
       }
-      add_sysctl(cur, value, cur == std::to_string(value) ? Action::Keep : Action::Write, why);
+      add_sysctl(s->file.text, value, cur == std::to_string(value) ? Action::Keep : Action::Write, why);
     }
   }
 

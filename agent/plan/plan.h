@@ -10,6 +10,7 @@
 #include "cpuset.h"
 #include "facts.h"
 #include "policy.h"
+#include "shared_text.h"
 
 namespace gn {
 
@@ -23,10 +24,10 @@ const char* to_string(Action a);
 // One planned setting: its target (kind, NIC, queue, IRQ, sysctl: see catalogue.h), the value
 // it has now and the one it should have, typed until apply writes it.
 struct Setting : Target {
-  // As read ("" when absent): a view of the text in the Facts the plan was made from (or, for a
-  // text the planner made, such as channel counts, of the plan's own): a plan of a 1024-CPU
-  // guest would otherwise copy 20k masks of 288 characters. The plan lives beside its Facts.
-  std::string_view current;
+  // As read ("" when absent): the text of the Facts the plan was made from, shared (or, for a
+  // text the planner made, such as channel counts, its own): a plan of a 1024-CPU guest would
+  // otherwise copy 20k masks of 288 characters, and apply journals it as the original.
+  SharedText current;
   Value desired;        // none for a Skip without a value
   Action action = Action::Skip;
   std::string_view reason;  // a text of the plan's own (Plan::own_texts), often shared by many settings
@@ -84,7 +85,7 @@ std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsi
 // recursively), or every tunable NIC; excluded ones removed. Sorted, unique.
 std::vector<std::string> selected_nics(const Facts& facts, const Policy& policy);
 
-// The plan views the texts of `facts` (Setting::current): keep them while the plan is used.
+// The plan refers to `facts` (the NICs it plans): keep them while the plan is used.
 Plan make_plan(const Facts& facts, const Policy& policy);
 Plan make_plan(const Facts&& facts, const Policy& policy) = delete;
 

@@ -60,7 +60,7 @@ void write_nics(JsonOut& j, const Plan& plan) {
 void write_setting(JsonOut& j, const Setting& s, const SettingExtra& extra) {
   j.begin_object();
   j.member("action", to_string(s.action));
-  j.member("current", s.current);
+  j.member("current", s.current.view());
   j.member("desired", s.desired.text());
   if (extra.drift_cause) j.member("drift_cause", *extra.drift_cause);
   if (s.kind == SettingKind::IrqAffinity) j.member("irq", s.irq);

@@ -324,6 +324,69 @@ TEST(Journal, FirstOriginalWinsAcrossProfilesAndRevertRestoresIt) {
   EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
 }
 
+// Every file a probe read, by its target's path.
+std::map<std::string, const SysFile*> files_read(const Facts& f) {
+  std::map<std::string, const SysFile*> files;
+  for (const auto& n : f.nics) {
+    for (const auto* queues : {&n.tx, &n.rx})
+      for (const auto& q : *queues)
+        for (const auto& [kind, file] : q.files) files[Target{kind, n.name, static_cast<int>(q.index), 0, nullptr}.path()] = &file;
+    for (const auto& irq : n.irqs)
+      files[Target{SettingKind::IrqAffinity, n.name, irq.queue, irq.irq, nullptr}.path()] = &irq.smp_affinity;
+  }
+  for (const auto& s : f.sysctls) files[Target{SettingKind::Sysctl, "", -1, 0, s.row}.path()] = &s.file;
+  return files;
+}
+
+// Apply journals each original as the probe read it, sharing the probe's copy of the text (no
+// second copy of every mask); the journal keeps it after the Facts and the plan are gone.
+TEST(Journal, OriginalsShareTheProbesTextsAndOutliveThem) {
+  for (const char* fixture : {"rhel8.0-9vcpu-4-queues", "rhel7.4-combined-1-of-8"}) {  // without and with a channel change
+    Rig rig(fixture);
+    std::map<std::string, std::string> before;  // copies, made by a probe of their own
+    {
+      const Facts f0 = probe_snapshot(rig.dir.path(), rig.policy);
+      for (const auto& [path, file] : files_read(f0))
+        if (file->readable()) before[path] = *file->text;
+    }
+    std::optional<Journal> journal;
+    size_t shared = 0;
+    {
+      SysRoot root(rig.dir.path());
+      SnapshotEthtool eth(root);
+      const Facts f = probe_snapshot(rig.dir.path(), rig.policy);
+      const Plan plan = make_plan(f, rig.policy);
+      auto j = Journal::load(rig.dir / "state");
+      ASSERT_TRUE(j.ok()) << j.error().text();
+      journal = std::move(*j);
+      RootWriter w(root);
+      ApplyContext ctx{root, eth, w, &*journal, f.cpus.online, false, &f};
+      auto r = apply_plan(plan, ctx);
+      ASSERT_TRUE(r.ok()) << r.error().text();
+      ASSERT_TRUE(r->errors.empty()) << r->errors.front().error;
+      const auto files = files_read(f);
+      for (const auto& e : journal->entries()) {
+        if (e.kind == SettingKind::Channels) continue;
+        ASSERT_TRUE(files.count(e.target)) << fixture << ": " << e.target << " was journalled but never read";
+        EXPECT_TRUE(e.original.same_copy(SharedText(files.at(e.target)->text))) << fixture << ": " << e.target;
+        ++shared;
+      }
+    }
+    EXPECT_GT(shared, 10u) << fixture;
+    // The Facts and the plan are gone: each original is still what its file held before apply.
+    for (const auto& e : journal->entries()) {
+      if (e.kind == SettingKind::Channels) continue;
+      ASSERT_TRUE(before.count(e.target)) << e.target;
+      EXPECT_EQ(e.original, before.at(e.target)) << fixture << ": " << e.target;
+    }
+    const auto saved = Journal::load(rig.dir / "state");
+    ASSERT_TRUE(saved.ok()) << saved.error().text();
+    ASSERT_EQ(saved->entries().size(), journal->entries().size());
+    for (size_t i = 0; i < saved->entries().size(); ++i)
+      EXPECT_EQ(saved->entries()[i].original, journal->entries()[i].original) << saved->entries()[i].target;
+  }
+}
+
 TEST(Journal, RevertOneNicLeavesTheOthersAndTheSysctls) {
   Rig rig("bond-over-virtio");
   ASSERT_TRUE(rig.apply().ok());

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <sstream>
 
 #include "journal.h"
@@ -26,11 +28,16 @@ bool answers_as_nlohmann_would(const std::string& text) {
     EXPECT_EQ(plain.events, reference.events) << text;
   }
   for (const size_t block : {size_t{1}, size_t{2}, size_t{5}, size_t{64}}) {
+    // Each block in a buffer of its own, the one before freed (as a file reader reuses its
+    // buffer): a reader that kept a pointer into an earlier block reads freed memory.
     size_t at = 0;
+    std::unique_ptr<char[]> buffer;
     const std::function<std::string_view()> more = [&] {
       const std::string_view next = std::string_view(text).substr(at, block);
       at += next.size();
-      return next;
+      buffer.reset(new char[next.size() + 1]);
+      std::memcpy(buffer.get(), next.data(), next.size());
+      return std::string_view(buffer.get(), next.size());
     };
     SaxRecord blocks;
     const bool blocks_ok = sax_parse_plain(more, blocks);

@@ -107,8 +107,6 @@ TEST(SnapshotFiles, UnreadableFilesFailAsTheyDidWhenCaptured) {
   EXPECT_NE(r.error().target.find(dir.path()), std::string::npos) << "errors name the file under the root";
 }
 
-// irqbalance is looked for by the comm of every process: numbered directories only, the name
-// trimmed, whatever the order, however long the file.
 // The probe keeps one copy of each text it reads: files that hold the same text share it, and
 // every file's text is still its own file's, whatever the others hold.
 TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
@@ -153,6 +151,8 @@ TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
   EXPECT_EQ(*(*tx)[3].file(SettingKind::Xps)->text, "00000000,00000018");
 }
 
+// irqbalance is looked for by the comm of every process: numbered directories only, the name
+// trimmed, whatever the order, however long the file.
 TEST(Processes, AreFoundByTheirTrimmedCommInNumberedDirectoriesOnly) {
   TempDir dir;
   write_text(dir / "proc/1/comm", "systemd\n");

@@ -2,8 +2,11 @@
 // JSON event for event (json_plain.h against nlohmann's parser).
 #pragma once
 
+#include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gn::test {
@@ -34,6 +37,27 @@ class SaxRecord : public nlohmann::json_sax<nlohmann::json> {
     events.push_back(std::move(e));
     return true;
   }
+};
+
+// Hands `text` over `block` bytes at a time (empty at its end), for the plain reader's block
+// form. Each block is in a buffer of its own, the one before freed, as a file reader reuses its
+// buffer: a reader that kept a pointer into an earlier block reads freed memory. Pass it as
+// std::ref(blocks).
+class FreshBlocks {
+ public:
+  FreshBlocks(std::string_view text, size_t block) : text_(text), block_(block) {}
+  std::string_view operator()() {
+    const std::string_view next = text_.substr(at_, block_);
+    at_ += next.size();
+    buffer_.reset(new char[next.size() + 1]);
+    std::memcpy(buffer_.get(), next.data(), next.size());
+    return {buffer_.get(), next.size()};
+  }
+
+ private:
+  std::string_view text_;
+  size_t block_, at_ = 0;
+  std::unique_ptr<char[]> buffer_;
 };
 
 }  // namespace gn::test

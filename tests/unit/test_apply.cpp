@@ -324,20 +324,6 @@ TEST(Journal, FirstOriginalWinsAcrossProfilesAndRevertRestoresIt) {
   EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
 }
 
-// Every file a probe read, by its target's path.
-std::map<std::string, const SysFile*> files_read(const Facts& f) {
-  std::map<std::string, const SysFile*> files;
-  for (const auto& n : f.nics) {
-    for (const auto* queues : {&n.tx, &n.rx})
-      for (const auto& q : *queues)
-        for (const auto& [kind, file] : q.files) files[Target{kind, n.name, static_cast<int>(q.index), 0, nullptr}.path()] = &file;
-    for (const auto& irq : n.irqs)
-      files[Target{SettingKind::IrqAffinity, n.name, irq.queue, irq.irq, nullptr}.path()] = &irq.smp_affinity;
-  }
-  for (const auto& s : f.sysctls) files[Target{SettingKind::Sysctl, "", -1, 0, s.row}.path()] = &s.file;
-  return files;
-}
-
 // Apply journals each original as the probe read it, sharing the probe's copy of the text (no
 // second copy of every mask); the journal keeps it after the Facts and the plan are gone.
 TEST(Journal, OriginalsShareTheProbesTextsAndOutliveThem) {

@@ -4,9 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
-#include <cstring>
 #include <functional>
-#include <memory>
 #include <sstream>
 
 #include "journal.h"
@@ -28,19 +26,9 @@ bool answers_as_nlohmann_would(const std::string& text) {
     EXPECT_EQ(plain.events, reference.events) << text;
   }
   for (const size_t block : {size_t{1}, size_t{2}, size_t{5}, size_t{64}}) {
-    // Each block in a buffer of its own, the one before freed (as a file reader reuses its
-    // buffer): a reader that kept a pointer into an earlier block reads freed memory.
-    size_t at = 0;
-    std::unique_ptr<char[]> buffer;
-    const std::function<std::string_view()> more = [&] {
-      const std::string_view next = std::string_view(text).substr(at, block);
-      at += next.size();
-      buffer.reset(new char[next.size() + 1]);
-      std::memcpy(buffer.get(), next.data(), next.size());
-      return std::string_view(buffer.get(), next.size());
-    };
+    FreshBlocks feed(text, block);
     SaxRecord blocks;
-    const bool blocks_ok = sax_parse_plain(more, blocks);
+    const bool blocks_ok = sax_parse_plain(std::ref(feed), blocks);
     EXPECT_EQ(blocks_ok, plain_ok) << "in blocks of " << block << ": " << text;
     if (blocks_ok && plain_ok) {
       EXPECT_EQ(blocks.events, plain.events) << "in blocks of " << block << ": " << text;

@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -121,19 +120,10 @@ TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
   SnapshotEthtool eth(a);
   auto f = probe(a, eth, {});
   ASSERT_TRUE(f.ok()) << f.error().text();
-  std::vector<std::pair<std::string, const SysFile*>> files;
-  for (const auto& n : f->nics) {
-    for (const auto* queues : {&n.tx, &n.rx})
-      for (const auto& q : *queues)
-        for (const auto& [kind, file] : q.files)
-          files.emplace_back(Target{kind, n.name, static_cast<int>(q.index), 0, nullptr}.path(), &file);
-    for (const auto& irq : n.irqs)
-      files.emplace_back(Target{SettingKind::IrqAffinity, n.name, irq.queue, irq.irq, nullptr}.path(), &irq.smp_affinity);
-  }
-  for (const auto& s : f->sysctls) files.emplace_back(Target{SettingKind::Sysctl, "", -1, 0, s.row}.path(), &s.file);
   // The files the fixture has (the others, such as xps_rxqs on this kernel, have no text).
-  files.erase(std::remove_if(files.begin(), files.end(), [](const auto& p) { return !p.second->readable(); }),
-              files.end());
+  std::map<std::string, const SysFile*> files;
+  for (const auto& [path, file] : files_read(*f))
+    if (file->readable()) files[path] = file;
   ASSERT_GT(files.size(), 20u);
   size_t shared = 0;
   for (const auto& [path, file] : files) {

@@ -65,7 +65,7 @@ class Applier {
     std::vector<Group> groups;
     for (const auto& s : plan.settings) {
       auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.nic == s.nic; });
-      if (it == groups.end()) it = groups.insert(groups.end(), Group{s.nic, {}, nullptr, {}, {}, {}, false});
+      if (it == groups.end()) it = groups.insert(groups.end(), Group{s.nic.str(), {}, nullptr, {}, {}, {}, false});
       it->settings.push_back(&s);
     }
     // Global sysctls ("" NIC) last.
@@ -125,6 +125,7 @@ class Applier {
     if (ctx_.dry_run) return;
     const Nic* nic = ctx_.facts ? ctx_.facts->find_nic(g.nic) : nullptr;
     if (nic == nullptr) return;
+    const SharedText name(g.nic);  // one copy for the targets below
     const auto add = [&](const SysFile& f, const Target& t) {
       if (!row(t.kind).channels_reset || !f.readable()) return;
       std::string path = t.path();
@@ -132,15 +133,15 @@ class Applier {
     };
     for (const auto* queues : {&nic->rx, &nic->tx})
       for (const auto& q : *queues)
-        for (const auto& [kind, f] : q.files) add(f, Target{kind, g.nic, static_cast<int>(q.index), 0, nullptr});
+        for (const auto& [kind, f] : q.files) add(f, Target{kind, name, static_cast<int>(q.index), 0, nullptr});
     for (const auto& irq : nic->irqs)
-      add(irq.smp_affinity, Target{SettingKind::IrqAffinity, g.nic, irq.queue, irq.irq, nullptr});
+      add(irq.smp_affinity, Target{SettingKind::IrqAffinity, name, irq.queue, irq.irq, nullptr});
   }
 
   // Phase A for one NIC (or the sysctls): what differs now, and the originals to journal.
   void read_group(Group& g, std::vector<JournalEntry>& originals) {
     for (const Setting* s : g.settings) {
-      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic, s->path(), std::string(s->reason)});
+      if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic.str(), s->path(), std::string(s->reason)});
       if (s->kind != SettingKind::Channels || s->action == Action::Skip) continue;
       auto now = ctx_.ethtool.channels(g.nic);
       if (!now) {

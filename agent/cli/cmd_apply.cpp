@@ -77,7 +77,7 @@ size_t limit_to_scope(Plan& plan, const ReapplyScope& scope) {
   const size_t before = plan.settings.size();
   plan.settings.erase(std::remove_if(plan.settings.begin(), plan.settings.end(),
                                      [&](const Setting& st) {
-                                       return st.nic.empty() ? !scope.sysctls : !scope.allows_nic(st.nic);
+                                       return st.nic.empty() ? !scope.sysctls : !scope.allows_nic(st.nic.str());
                                      }),
                       plan.settings.end());
   return before - plan.settings.size();

@@ -16,6 +16,7 @@
 #include "channels.h"
 #include "cpuset.h"
 #include "result.h"
+#include "shared_text.h"
 
 namespace gn {
 
@@ -155,11 +156,16 @@ inline bool is_mask(SettingKind k) {
 
 // What a setting changes: one NIC's channels, one queue's file, one IRQ's affinity or one sysctl.
 struct Target {
-  SettingKind kind = SettingKind::Sysctl;
-  std::string nic;                    // "" for sysctls
+  Target() = default;
+  Target(SettingKind k, SharedText n, int q, unsigned i, const SysctlRow* s)
+      : nic(std::move(n)), sysctl(s), queue(q), irq(i), kind(k) {}
+
+  // Laid out widest first, the kind last: a plan Setting puts its action in the byte after it.
+  SharedText nic;                     // "" for sysctls; the planner gives a NIC's settings one copy
+  const SysctlRow* sysctl = nullptr;  // for Sysctl
   int queue = -1;                     // the queue (queue files; IRQs of a queue), or -1
   unsigned irq = 0;                   // for IrqAffinity
-  const SysctlRow* sysctl = nullptr;  // for Sysctl
+  SettingKind kind = SettingKind::Sysctl;
 
   // The one name of the target: a path relative to the root ("sys/class/net/eth0/queues/tx-0/
   // xps_cpus", "proc/irq/24/smp_affinity", "proc/sys/net/core/netdev_budget") or, for channels,

@@ -1,7 +1,7 @@
 // A text that never changes once made and that copies share: a kernel file's text as the probe
 // read it, which a plan setting shows as its current value and a journal entry keeps as its
 // original without a copy of its own (a mask of 1024 CPUs is 288 characters, and a wide guest
-// has tens of thousands of them).
+// has tens of thousands of them); the settings of one NIC share its name the same way.
 #pragma once
 
 #include <memory>

@@ -21,13 +21,17 @@ const char* to_string(Action a) {
   return "?";
 }
 
-std::string_view TextBlocks::keep(std::string_view text) {
-  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < text.size())
-    blocks_.emplace_back().reserve(std::max(kBlockBytes, text.size()));
+static_assert(sizeof(Setting) <= 96, "a wide guest's plan holds tens of thousands of settings");
+
+KeptText TextBlocks::keep(std::string_view text) {
+  const uint32_t n = static_cast<uint32_t>(text.size());
+  const size_t need = sizeof n + text.size();
+  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < need)
+    blocks_.emplace_back().reserve(std::max(kBlockBytes, need));
   std::string& block = blocks_.back();
   const size_t at = block.size();
-  block.append(text);
-  return std::string_view(block).substr(at);
+  block.append(reinterpret_cast<const char*>(&n), sizeof n).append(text);
+  return KeptText(block.data() + at);
 }
 
 unsigned Plan::count(Action a) const {
@@ -209,17 +213,28 @@ class Planner {
     }
   }
 
-  // A current text the Facts do not hold, kept by the plan.
-  std::string_view own(std::string_view text) { return plan_.own_texts.keep(text); }
+  // A text the plan keeps (own_texts).
+  KeptText own(std::string_view text) { return plan_.own_texts.keep(text); }
 
   // The text a file holds now, "" when absent or unreadable.
   static SharedText text_of(const SysFile& f) { return f.text; }
 
   // A reason the plan keeps already (own_texts), for the settings that share it.
   struct Kept {
-    std::string_view text;
+    KeptText text;
   };
   Kept keep(std::string_view text) { return {own(text)}; }
+
+  // The NIC's name, one copy for all its settings.
+  const SharedText& nic_name(const Nic& nic) {
+    if (named_ != &nic) {
+      name_ = SharedText(nic.name);
+      named_ = &nic;
+    }
+    return name_;
+  }
+  const Nic* named_ = nullptr;
+  SharedText name_;
 
   Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
                std::string reason) {
@@ -229,7 +244,7 @@ class Planner {
                Kept reason) {
     Setting& s = plan_.settings.emplace_back();
     s.kind = kind;
-    if (nic) s.nic = nic->name;
+    if (nic) s.nic = nic_name(*nic);
     s.queue = queue;
     s.current = std::move(current);
     s.desired = std::move(desired);

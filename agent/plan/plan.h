@@ -1,7 +1,10 @@
 // Plan: a pure function of Facts and Policy. Same input, same plan, byte for byte.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <deque>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,23 +17,43 @@
 
 namespace gn {
 
-enum class Action {
+enum class Action : unsigned char {
   Write,  // differs from the wanted value: apply writes it
   Keep,   // already holds the wanted value
   Skip,   // not applicable or left alone; `reason` says why
 };
 const char* to_string(Action a);
 
+// A text kept in TextBlocks, seen through one pointer: its length, then its characters. A plan
+// holds a reason for every setting, and a view would take twice the room.
+class KeptText {
+ public:
+  KeptText() = default;  // ""
+  std::string_view view() const {
+    if (!at_) return {};
+    uint32_t n;
+    std::memcpy(&n, at_, sizeof n);
+    return {at_ + sizeof n, n};
+  }
+  operator std::string_view() const { return view(); }  // NOLINT: read wherever a view is
+  friend std::ostream& operator<<(std::ostream& out, const KeptText& t) { return out << t.view(); }
+
+ private:
+  friend class TextBlocks;
+  explicit KeptText(const char* at) : at_(at) {}
+  const char* at_ = nullptr;
+};
+
 // One planned setting: its target (kind, NIC, queue, IRQ, sysctl: see catalogue.h), the value
 // it has now and the one it should have, typed until apply writes it.
 struct Setting : Target {
+  Action action = Action::Skip;  // first: it takes the byte after Target's kind (the size is asserted in plan.cpp)
   // As read ("" when absent): the text of the Facts the plan was made from, shared (or, for a
   // text the planner made, such as channel counts, its own): a plan of a 1024-CPU guest would
   // otherwise copy 20k masks of 288 characters, and apply journals it as the original.
   SharedText current;
   Value desired;        // none for a Skip without a value
-  Action action = Action::Skip;
-  std::string_view reason;  // a text of the plan's own (Plan::own_texts), often shared by many settings
+  KeptText reason;  // a text of the plan's own (Plan::own_texts), often shared by many settings
 };
 
 // What the plan says of a NIC as a whole (tuned, left alone, upper device and why).
@@ -49,8 +72,8 @@ struct NicSummary {
 // half as much again as its characters.
 class TextBlocks {
  public:
-  // A view of `text` as kept here: valid as long as these blocks, wherever they move.
-  std::string_view keep(std::string_view text);
+  // `text` as kept here: valid as long as these blocks, wherever they move.
+  KeptText keep(std::string_view text);
 
  private:
   static constexpr size_t kBlockBytes = 16384;

@@ -22,7 +22,7 @@ void write_writes(JsonOut& j, std::string_view key, const std::vector<PlannedWri
   for (const auto& w : ws) {
     const Setting& s = *w.setting;
     j.begin_object();
-    j.member("from", w.from()).member("kind", to_string(s.kind)).member("nic", s.nic);
+    j.member("from", w.from()).member("kind", to_string(s.kind)).member("nic", s.nic.view());
     j.member("target", display_target(s)).member("to", w.to(dry_run));
     j.end_object();
   }

@@ -159,7 +159,7 @@ std::vector<Finding> run_checks(const Facts& facts, const Plan& plan, const std:
   if (facts.irqbalance_running) {
     unsigned planned = 0;
     for (const auto& s : plan.settings)
-      planned += s.kind == SettingKind::IrqAffinity && s.reason.find("irqbalance") != std::string_view::npos;
+      planned += s.kind == SettingKind::IrqAffinity && s.reason.view().find("irqbalance") != std::string_view::npos;
     if (planned > 0)
       out.push_back({"irqbalance", Severity::Warning, "",
                      "irqbalance runs and moves the " + std::to_string(planned) + " queue IRQs every 10 s",

@@ -23,7 +23,7 @@ std::string drift_cause(const Status& st, const Setting& s) {
   if (!st.journal_targets.count(s.path())) return "not applied yet";
   if (s.kind == SettingKind::Channels) return "channels changed since the last apply (ethtool -L, or the host)";
   // Only virtio_net rewrites XPS and IRQ affinity itself (on 4.19+, on every channel or CPU change).
-  const Nic* nic = st.facts.find_nic(s.nic);
+  const Nic* nic = st.facts.find_nic(s.nic.str());
   if ((s.kind == SettingKind::Xps || s.kind == SettingKind::IrqAffinity) && nic && nic->driver == "virtio_net" &&
       st.facts.behaviour == DriverBehaviour::DriverStripes)
     return "the driver rewrote it (it does on every channel or CPU change)";
@@ -148,7 +148,7 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
     for (const auto& [nic, n] : count) by_nic[std::string(nic)].reserve(n);
   }
   for (size_t i = 0; i < s.plan.settings.size(); ++i)
-    by_nic[s.plan.settings[i].nic].push_back(static_cast<uint32_t>(i));
+    by_nic[s.plan.settings[i].nic.str()].push_back(static_cast<uint32_t>(i));
   // The columns are as wide as their widest cell in the whole table (two spaces between columns),
   // so that no name or value runs into the next column whatever its length.
   size_t name_w = 0, label_w = 0, current_w = 0, desired_w = 0;
@@ -239,7 +239,7 @@ void render_status_prometheus(std::ostream& out, const Status& s) {
   for (const auto& n : s.plan.nics)
     if (n.role == "tunable") drift[n.name] = 0;
   drift[""] = 0;
-  for (const auto& st : s.plan.settings) drift[st.nic] += st.action == Action::Write;
+  for (const auto& st : s.plan.settings) drift[st.nic.str()] += st.action == Action::Write;
   for (const auto& [nic, n] : drift) out << "guest_nettune_drift{nic=\"" << esc(nic) << "\"} " << n << "\n";
   help("guest_nettune_queues", "gauge", "Queues per tunable NIC: current, planned, max.");
   for (const auto& n : s.plan.nics) {

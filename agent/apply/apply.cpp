@@ -100,8 +100,8 @@ class Applier {
   // The record of a write from what the file held before it (kept only when not the setting's
   // current).
   static PlannedWrite planned_write(const Setting& s, const std::string& before) {
-    if (before == s.current) return {&s, std::nullopt};
-    return {&s, before};
+    if (before == s.current) return {&s, nullptr};
+    return {&s, std::make_unique<const std::string>(before)};
   }
 
   void fail(const std::string& nic, const std::string& target, const Error& e) {
@@ -168,7 +168,7 @@ class Applier {
       if (ctx_.dry_run)
         for (const Setting* s : g.settings)
           if (s->action == Action::Write && s->kind != SettingKind::Channels)
-            report_.writes.push_back({s, std::nullopt});
+            report_.writes.push_back({s, nullptr});
       return;
     }
     for (const Setting* s : g.settings) {
@@ -181,7 +181,7 @@ class Applier {
       // Differs from the plan as the probe read it under the lock: phase B reads it again on
       // the file it writes.
       g.pending.push_back(s);
-      if (ctx_.dry_run) report_.writes.push_back({s, std::nullopt});
+      if (ctx_.dry_run) report_.writes.push_back({s, nullptr});
       else originals.push_back({s->path(), s->kind, g.nic, s->current});
     }
   }

@@ -591,16 +591,23 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx,
   return j;
 }
 
-const std::unordered_set<std::string>& Journal::targets() const {
+const std::vector<uint32_t>& Journal::by_target() const {
   if (!indexed_) {
-    targets_.reserve(entries_.size());
-    for (const auto& e : entries_) targets_.insert(e.target);
+    by_target_.resize(entries_.size());
+    for (size_t i = 0; i < entries_.size(); ++i) by_target_[i] = static_cast<uint32_t>(i);
+    std::sort(by_target_.begin(), by_target_.end(),
+              [&](uint32_t a, uint32_t b) { return entries_[a].target < entries_[b].target; });
     indexed_ = true;
   }
-  return targets_;
+  return by_target_;
 }
 
-bool Journal::has(const std::string& target) const { return targets().count(target) > 0; }
+bool Journal::has(const std::string& target) const {
+  const auto& index = by_target();
+  auto it = std::lower_bound(index.begin(), index.end(), target,
+                             [&](uint32_t i, const std::string& t) { return entries_[i].target < t; });
+  return it != index.end() && entries_[*it].target == target;
+}
 
 unsigned Journal::ifindex_now(const std::string& nic) const {
   auto it = ctx_.ifindex.find(nic);
@@ -609,8 +616,8 @@ unsigned Journal::ifindex_now(const std::string& nic) const {
 
 void Journal::make_stale(const std::string& nic, const std::string& why) {
   auto it = std::stable_partition(entries_.begin(), entries_.end(), [&](const JournalEntry& e) { return e.nic != nic; });
+  if (it != entries_.end()) drop_index();
   for (auto s = it; s != entries_.end(); ++s) {
-    if (indexed_) targets_.erase(s->target);
     stale_.push_back({std::move(*s), why});
     stale_in_file_ = true;
   }
@@ -631,24 +638,46 @@ void Journal::set_ifindexes(const std::map<std::string, unsigned>& now) {
 }
 
 Result<void> Journal::record(std::vector<JournalEntry> entries) {
-  targets();
+  if (entries.empty()) return {};
+  by_target();
+  const auto by_path = [](const std::vector<JournalEntry>& in) {
+    return [of = &in](uint32_t a, uint32_t b) { return (*of)[a].target < (*of)[b].target; };
+  };
+  // An entry is new when neither the journal nor an earlier entry of this batch has its target
+  // (the batch in target order, equal targets in their order: the first of them is new).
+  std::vector<uint32_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::stable_sort(order.begin(), order.end(), by_path(entries));
+  std::vector<bool> is_new(entries.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    const std::string& t = entries[order[k]].target;
+    is_new[order[k]] = (k == 0 || entries[order[k - 1]].target != t) && !has(t);
+  }
+  order = {};
   // The new entries, in order, gathered at the front of the caller's vector; on the first apply
   // of a boot the journal takes that vector as it is (no second copy of every entry).
   size_t fresh = 0;
-  for (auto& e : entries) {
-    if (!targets_.insert(e.target).second) continue;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!is_new[i]) continue;
+    JournalEntry& e = entries[i];
     e.ifindex = e.nic.empty() ? 0 : ifindex_now(e.nic);
-    if (&e != &entries[fresh]) entries[fresh] = std::move(e);
+    if (i != fresh) entries[fresh] = std::move(e);
     ++fresh;
   }
   if (fresh == 0) return {};
   entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(fresh), entries.end());
+  const size_t before = entries_.size();
   if (entries_.empty()) {
     entries_ = std::move(entries);
   } else {
     entries_.reserve(entries_.size() + entries.size());
     std::move(entries.begin(), entries.end(), std::back_inserter(entries_));
   }
+  // The index of the new entries, merged into the old.
+  for (size_t i = before; i < entries_.size(); ++i) by_target_.push_back(static_cast<uint32_t>(i));
+  const auto old_end = by_target_.begin() + static_cast<std::ptrdiff_t>(before);
+  std::sort(old_end, by_target_.end(), by_path(entries_));
+  std::inplace_merge(by_target_.begin(), old_end, by_target_.end(), by_path(entries_));
   return save();
 }
 
@@ -661,8 +690,7 @@ Result<void> Journal::forget(const std::vector<std::string>& targets) {
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
                                 [&](const JournalEntry& e) { return drop.count(e.target) > 0; }),
                  entries_.end());
-  if (indexed_)
-    for (const auto& t : targets) targets_.erase(t);
+  if (entries_.size() != before) drop_index();
   return entries_.size() != before || stale_in_file_ ? save() : Result<void>{};
 }
 

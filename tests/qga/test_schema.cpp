@@ -74,7 +74,7 @@ TEST(Schema, ALoadSampleALastApplyAndChangeReportsPass) {
   const auto xps = std::find_if(r.plan.settings.begin(), r.plan.settings.end(),
                                 [](const Setting& s) { return s.kind == SettingKind::Xps && !s.desired.empty(); });
   ASSERT_NE(xps, r.plan.settings.end());
-  report.writes.push_back({&*xps, std::string("000")});
+  report.writes.push_back({&*xps, std::make_unique<const std::string>("000")});
   report.errors.push_back({"eth0", "sys/class/net/eth0/queues/rx-0/rps_cpus", "write failed: EINVAL", "check the mask"});
   report.failed_nics.push_back("eth0");
   const json apply = apply_json(report, r.policy, "partial");

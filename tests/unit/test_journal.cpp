@@ -367,6 +367,63 @@ TEST(JournalRecord, NewTargetsAreAddedInOrderAndTheFirstOriginalWins) {
   EXPECT_TRUE(again->has("proc/sys/net/core/netdev_budget_usecs"));
 }
 
+// has() and record() look targets up through an index of the entries in target order: it must
+// answer for every target after records given out of order, overlapping batches and forgets.
+TEST(JournalRecord, EveryTargetIsFoundAfterRecordsInAnyOrderAndForgets) {
+  TempDir d;
+  const auto path = [](unsigned q) { return "sys/class/net/eth0/queues/tx-" + std::to_string(q) + "/xps_cpus"; };
+  const auto xps = [&](unsigned q, const std::string& original) {
+    return JournalEntry{path(q), SettingKind::Xps, "eth0", original};
+  };
+  auto j = Journal::load(d.path(), JournalContext{kBootA, {}});
+  ASSERT_TRUE(j.ok()) << j.error().text();
+  // Queues 0-59, then 40-99, each batch in a scrambled order.
+  std::vector<JournalEntry> first, second;
+  for (unsigned i = 0; i < 60; ++i) first.push_back(xps(i * 37 % 60, "first"));
+  for (unsigned i = 0; i < 60; ++i) second.push_back(xps(40 + i * 23 % 60, "second"));
+  ASSERT_TRUE(j->record(first).ok());
+  ASSERT_TRUE(j->record(second).ok());
+  for (unsigned q = 0; q < 100; ++q) EXPECT_TRUE(j->has(path(q))) << q;
+  for (const std::string& absent : {path(100), path(1) + "x", std::string("sys/class/net/eth0/queues/tx-"), std::string()})
+    EXPECT_FALSE(j->has(absent)) << absent;
+  std::map<std::string, std::string> original;
+  for (const auto& e : j->entries()) EXPECT_TRUE(original.emplace(e.target, e.original.str()).second) << e.target;
+  ASSERT_EQ(original.size(), 100u);
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(original[path(q)], q < 60 ? "first" : "second") << q;
+
+  ASSERT_TRUE(j->forget({path(5), path(77)}).ok());
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(path(q)), q != 5 && q != 77) << q;
+  ASSERT_TRUE(j->record({xps(77, "again"), xps(3, "later")}).ok());
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(path(q)), q != 5) << q;
+  ASSERT_EQ(j->entries().size(), 99u);
+  EXPECT_EQ(j->entries().back().target, path(77));
+  EXPECT_EQ(j->entries().back().original, "again");
+}
+
+// Entries that go stale leave the index with the live entries: their targets are no longer
+// found, and an apply journals them afresh.
+TEST(JournalRecord, EntriesMadeStaleAreNotFoundAndAreRecordedAgain) {
+  TempDir d;
+  const auto xps = [](const std::string& nic, unsigned q) {
+    return JournalEntry{"sys/class/net/" + nic + "/queues/tx-" + std::to_string(q) + "/xps_cpus", SettingKind::Xps,
+                        nic, "1"};
+  };
+  auto j = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 3}, {"eth1", 4}}});
+  ASSERT_TRUE(j.ok()) << j.error().text();
+  ASSERT_TRUE(j->record({xps("eth1", 0), xps("eth0", 0), xps("eth1", 1), xps("eth0", 1)}).ok());
+  ASSERT_TRUE(j->has(xps("eth0", 1).target));
+  j->set_ifindexes({{"eth0", 9}});  // eth0 is another device now
+  ASSERT_EQ(j->stale().size(), 2u);
+  for (unsigned q = 0; q < 2; ++q) {
+    EXPECT_FALSE(j->has(xps("eth0", q).target)) << q;
+    EXPECT_TRUE(j->has(xps("eth1", q).target)) << q;
+  }
+  ASSERT_TRUE(j->record({xps("eth0", 1)}).ok());
+  EXPECT_TRUE(j->has(xps("eth0", 1).target));
+  ASSERT_EQ(j->entries().size(), 3u);
+  EXPECT_EQ(j->entries().back().target, xps("eth0", 1).target);
+}
+
 TEST(BootId, ReadFromTheRootAndValidated) {
   TempDir d;
   EXPECT_EQ(read_boot_id(SysRoot(d.path())), "");

@@ -119,7 +119,7 @@ TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
     st.current = s;
     st.desired = Value::mask(ValueType::CpuMask, CpuSet::of({0, 1, 2, 3}), 8);
     st.action = Action::Write;
-    a.writes.push_back({&st, i % 2 ? std::optional<std::string>(s + "!") : std::nullopt});
+    a.writes.push_back({&st, i % 2 ? std::make_unique<const std::string>(s + "!") : nullptr});
     a.rolled_back.push_back({s, "sys/class/net/" + s, SettingKind::Xps, s, s});
     a.errors.push_back({s, "ethtool:" + s + ":channels", s, s});
     r.gone.push_back({s, "proc/irq/1/smp_affinity", s});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <istream>
@@ -14,12 +15,28 @@ namespace gn {
 namespace {
 constexpr size_t kBlock = 1 << 16;
 
-// True when nlohmann writes `s` as it is between quotes: printable ASCII without '"' and '\'.
+// Whether none of the word's eight bytes is below 0x20, has the top bit, or is 0x7f, '"' or a backslash.
+bool plain_word(uint64_t x) {
+  constexpr uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  const auto has_zero = [&](uint64_t v) { return ((v - ones) & ~v & highs) != 0; };
+  const auto has_below = [&](uint64_t v, uint64_t n) { return ((v - ones * n) & ~v & highs) != 0; };
+  return (x & highs) == 0 && !has_below(x, 0x20) && !has_zero(x ^ (ones * 0x7f)) && !has_zero(x ^ (ones * '"')) &&
+         !has_zero(x ^ (ones * '\\'));
+}
+// True when nlohmann writes `s` as it is between quotes: printable ASCII without '"' and backslashes.
 // Everything else (control bytes, UTF-8, bytes that are not UTF-8) goes through nlohmann itself,
-// so that escapes and errors stay exactly its own.
+// so that escapes and errors stay exactly its own. Eight bytes at a time: a plan's JSON checks
+// 40k masks of 288 characters.
 bool plain(std::string_view s) {
-  for (const unsigned char c : s)
+  size_t i = 0;
+  for (uint64_t x; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&x, s.data() + i, 8);
+    if (!plain_word(x)) return false;
+  }
+  for (; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  }
   return true;
 }
 // Reads a document without keeping it, and says whether each object's keys come in byte order.

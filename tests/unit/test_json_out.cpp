@@ -153,6 +153,25 @@ TEST(JsonOut, StringsEscapeAsNlohmannEscapesThem) {
   EXPECT_THROW(json_text([](JsonOut& j) { j.value(std::string("\x9b" "31m")); }), json::type_error);
 }
 
+// Strings are checked eight bytes at a time: every byte value, at every place in a word and in
+// the tail after the last whole word, must come out as nlohmann writes it (or be refused as
+// nlohmann refuses it).
+TEST(JsonOut, EveryByteAtEveryPlaceEscapesAsNlohmannEscapesIt) {
+  for (unsigned b = 0; b < 256; ++b)
+    for (size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'a');
+      s[at] = static_cast<char>(b);
+      std::string want;
+      try {
+        want = json(s).dump();
+      } catch (const json::type_error&) {
+        EXPECT_THROW(json_text([&](JsonOut& j) { j.value(s); }), json::type_error) << b << " at " << at;
+        continue;
+      }
+      EXPECT_EQ(json_text([&](JsonOut& j) { j.value(s); }), want) << b << " at " << at;
+    }
+}
+
 TEST(JsonOut, AKeyOutOfOrderIsRefused) {
   EXPECT_THROW(json_text([](JsonOut& j) { j.begin_object().member("b", 1).member("a", 2); }), std::logic_error);
   EXPECT_THROW(json_text([](JsonOut& j) { j.begin_object().member("a", 1).member("a", 2); }), std::logic_error);

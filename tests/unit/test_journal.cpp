@@ -377,27 +377,43 @@ TEST(JournalRecord, EveryTargetIsFoundAfterRecordsInAnyOrderAndForgets) {
   };
   auto j = Journal::load(d.path(), JournalContext{kBootA, {}});
   ASSERT_TRUE(j.ok()) << j.error().text();
+  // Originals: 1 from the first batch, 2 the second, 4 a target given twice, 8 and 10 later.
   // Queues 0-59, then 40-99, each batch in a scrambled order.
   std::vector<JournalEntry> first, second;
-  for (unsigned i = 0; i < 60; ++i) first.push_back(xps(i * 37 % 60, "first"));
-  for (unsigned i = 0; i < 60; ++i) second.push_back(xps(40 + i * 23 % 60, "second"));
+  for (unsigned i = 0; i < 60; ++i) first.push_back(xps(i * 37 % 60, "1"));
+  for (unsigned i = 0; i < 60; ++i) second.push_back(xps(40 + i * 23 % 60, "2"));
+  // Targets given twice in a batch longer than a sort by insertion: the first of them wins.
+  second.push_back(xps(70, "4"));
+  second.push_back(xps(45, "4"));
+  second.insert(second.begin() + 30, xps(99, "4"));
   ASSERT_TRUE(j->record(first).ok());
   ASSERT_TRUE(j->record(second).ok());
+  // Stored in the order given.
+  for (unsigned i = 0; i < 60; ++i) EXPECT_EQ(j->entries()[i].target, path(i * 37 % 60)) << i;
   for (unsigned q = 0; q < 100; ++q) EXPECT_TRUE(j->has(path(q))) << q;
   for (const std::string& absent : {path(100), path(1) + "x", std::string("sys/class/net/eth0/queues/tx-"), std::string()})
     EXPECT_FALSE(j->has(absent)) << absent;
   std::map<std::string, std::string> original;
   for (const auto& e : j->entries()) EXPECT_TRUE(original.emplace(e.target, e.original.str()).second) << e.target;
   ASSERT_EQ(original.size(), 100u);
-  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(original[path(q)], q < 60 ? "first" : "second") << q;
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(original[path(q)], q < 60 ? "1" : "2") << q;
 
   ASSERT_TRUE(j->forget({path(5), path(77)}).ok());
   for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(path(q)), q != 5 && q != 77) << q;
-  ASSERT_TRUE(j->record({xps(77, "again"), xps(3, "later")}).ok());
+  ASSERT_TRUE(j->record({xps(77, "8"), xps(3, "10")}).ok());
   for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(path(q)), q != 5) << q;
   ASSERT_EQ(j->entries().size(), 99u);
   EXPECT_EQ(j->entries().back().target, path(77));
-  EXPECT_EQ(j->entries().back().original, "again");
+  EXPECT_EQ(j->entries().back().original, "8");
+  // As saved.
+  auto again = Journal::load(d.path(), JournalContext{kBootA, {}});
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(again->has(path(q)), q != 5) << q;
+  ASSERT_EQ(again->entries().size(), 99u);
+  for (size_t i = 0; i < again->entries().size(); ++i) {
+    EXPECT_EQ(again->entries()[i].target, j->entries()[i].target) << i;
+    EXPECT_EQ(again->entries()[i].original, j->entries()[i].original) << i;
+  }
 }
 
 // Entries that go stale leave the index with the live entries: their targets are no longer
@@ -414,6 +430,7 @@ TEST(JournalRecord, EntriesMadeStaleAreNotFoundAndAreRecordedAgain) {
   ASSERT_TRUE(j->has(xps("eth0", 1).target));
   j->set_ifindexes({{"eth0", 9}});  // eth0 is another device now
   ASSERT_EQ(j->stale().size(), 2u);
+  for (const auto& st : j->stale()) EXPECT_EQ(st.entry.nic, "eth0") << st.entry.target;
   for (unsigned q = 0; q < 2; ++q) {
     EXPECT_FALSE(j->has(xps("eth0", q).target)) << q;
     EXPECT_TRUE(j->has(xps("eth1", q).target)) << q;
@@ -422,6 +439,12 @@ TEST(JournalRecord, EntriesMadeStaleAreNotFoundAndAreRecordedAgain) {
   EXPECT_TRUE(j->has(xps("eth0", 1).target));
   ASSERT_EQ(j->entries().size(), 3u);
   EXPECT_EQ(j->entries().back().target, xps("eth0", 1).target);
+  EXPECT_EQ(j->entries().back().ifindex, 9u) << "journalled against the device eth0 is now";
+  // Loaded again with the same devices: the three entries are live.
+  auto again = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 9}, {"eth1", 4}}});
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  EXPECT_EQ(again->entries().size(), 3u);
+  EXPECT_TRUE(again->stale().empty());
 }
 
 TEST(BootId, ReadFromTheRootAndValidated) {

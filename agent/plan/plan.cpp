@@ -213,17 +213,11 @@ class Planner {
     }
   }
 
-  // A text the plan keeps (own_texts).
+  // A text the plan keeps (own_texts): a reason, kept once for the settings that share it.
   KeptText own(std::string_view text) { return plan_.own_texts.keep(text); }
 
   // The text a file holds now, "" when absent or unreadable.
   static SharedText text_of(const SysFile& f) { return f.text; }
-
-  // A reason the plan keeps already (own_texts), for the settings that share it.
-  struct Kept {
-    KeptText text;
-  };
-  Kept keep(std::string_view text) { return {own(text)}; }
 
   // The NIC's name, one copy for all its settings.
   const SharedText& nic_name(const Nic& nic) {
@@ -238,10 +232,10 @@ class Planner {
 
   Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
                std::string reason) {
-    return add(kind, nic, queue, std::move(current), std::move(desired), action, keep(std::move(reason)));
+    return add(kind, nic, queue, std::move(current), std::move(desired), action, own(reason));
   }
   Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
-               Kept reason) {
+               KeptText reason) {
     Setting& s = plan_.settings.emplace_back();
     s.kind = kind;
     if (nic) s.nic = nic_name(*nic);
@@ -249,7 +243,7 @@ class Planner {
     s.current = std::move(current);
     s.desired = std::move(desired);
     s.action = action;
-    s.reason = reason.text;
+    s.reason = reason;
     return s;
   }
 
@@ -258,7 +252,7 @@ class Planner {
   struct Stripe {
     std::vector<CpuSet> blocks;
     std::vector<std::string> lists;    // "0-1"
-    std::vector<Kept> xps_why;  // "CPUs 0-1: contiguous block 1 of 256"
+    std::vector<KeptText> xps_why;  // "CPUs 0-1: contiguous block 1 of 256"
     std::vector<Value> masks;   // each block as the mask its queue's XPS and IRQ settings want
   };
   const Stripe& stripe(unsigned nq) {
@@ -269,7 +263,7 @@ class Planner {
     for (unsigned q = 0; q < st.blocks.size(); ++q) {
       st.lists.push_back(format_cpulist(st.blocks[q]));
       st.masks.push_back(mask(st.blocks[q]));
-      st.xps_why.push_back(keep("CPUs " + st.lists[q] + ": " + block_reason(st.blocks[q], q, nq)));
+      st.xps_why.push_back(own("CPUs " + st.lists[q] + ": " + block_reason(st.blocks[q], q, nq)));
     }
     return stripes_.emplace(nq, std::move(st)).first->second;
   }
@@ -382,9 +376,9 @@ class Planner {
     const bool single = is_single_queue(n);
     const bool on = policy_.rps == RpsMode::On || (policy_.rps == RpsMode::Auto && nrx < ncpu);
     const bool off = policy_.rps == RpsMode::Off;
-    Kept why_not;
+    KeptText why_not;
     if (!on && !off)
-      why_not = keep("not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
+      why_not = own("not needed: " + std::to_string(nrx) + " rx queues for " + std::to_string(ncpu) +
                      " usable CPUs (rps = auto)");
     const unsigned flows = nrx ? round_up_pow2(std::max(1u, policy_.rps_sock_flow_entries / nrx)) : 0;
     // The reasons are the same for every queue of the NIC.
@@ -397,7 +391,7 @@ class Planner {
       why_cnt = "rps_sock_flow_entries " + std::to_string(policy_.rps_sock_flow_entries) + " / " +
                 std::to_string(nrx) + " queues, a power of two";
     }
-    const Kept kept_why = keep(std::move(why)), kept_why_cnt = keep(std::move(why_cnt));
+    const KeptText kept_why = own(why), kept_why_cnt = own(why_cnt);
     const Value want_cnt = Value::number(on ? flows : 0);
     const Value no_cpus = mask(CpuSet());
     for (unsigned q = 0; q < nrx; ++q) {
@@ -472,7 +466,7 @@ class Planner {
           add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action, st.xps_why[q]);
         else
           add(SettingKind::Xps, &n, static_cast<int>(q), cur, std::move(want), action,
-              std::string(st.xps_why[q].text) + " (the queue appears when channels change)");
+              std::string(st.xps_why[q]) + " (the queue appears when channels change)");
       }
     }
   }

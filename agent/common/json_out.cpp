@@ -15,13 +15,15 @@ namespace gn {
 namespace {
 constexpr size_t kBlock = 1 << 16;
 
+constexpr uint64_t kOnes = 0x0101010101010101u;  // 0x01 in every byte of a word
+
 // Whether none of the word's eight bytes is below 0x20, has the top bit, or is 0x7f, '"' or a backslash.
 bool plain_word(uint64_t x) {
-  constexpr uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  const auto has_zero = [&](uint64_t v) { return ((v - ones) & ~v & highs) != 0; };
-  const auto has_below = [&](uint64_t v, uint64_t n) { return ((v - ones * n) & ~v & highs) != 0; };
-  return (x & highs) == 0 && !has_below(x, 0x20) && !has_zero(x ^ (ones * 0x7f)) && !has_zero(x ^ (ones * '"')) &&
-         !has_zero(x ^ (ones * '\\'));
+  constexpr uint64_t highs = kOnes * 0x80;
+  const auto has_zero = [](uint64_t v) { return ((v - kOnes) & ~v & highs) != 0; };
+  const auto has_below = [](uint64_t v, uint64_t n) { return ((v - kOnes * n) & ~v & highs) != 0; };
+  return (x & highs) == 0 && !has_below(x, 0x20) && !has_zero(x ^ (kOnes * 0x7f)) && !has_zero(x ^ (kOnes * '"')) &&
+         !has_zero(x ^ (kOnes * '\\'));
 }
 // True when nlohmann writes `s` as it is between quotes: printable ASCII without '"' and backslashes.
 // Everything else (control bytes, UTF-8, bytes that are not UTF-8) goes through nlohmann itself,
@@ -33,11 +35,11 @@ bool plain(std::string_view s) {
     std::memcpy(&x, s.data() + i, 8);
     if (!plain_word(x)) return false;
   }
-  for (; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
-  }
-  return true;
+  if (i == s.size()) return true;
+  // The tail as one more word, the rest of it a plain letter.
+  uint64_t x = kOnes * 'a';
+  std::memcpy(&x, s.data() + i, s.size() - i);
+  return plain_word(x);
 }
 // Reads a document without keeping it, and says whether each object's keys come in byte order.
 class KeyOrderCheck : public nlohmann::json_sax<nlohmann::json> {

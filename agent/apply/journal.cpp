@@ -522,6 +522,11 @@ std::optional<Result<JournalFile>> read_plain_journal(FileBlocks& file, bool kee
   if (!sax_parse_plain(more, plain) || file.error() != nullptr) return std::nullopt;
   return check_raw(raw, keep_originals);
 }
+
+// Orders positions in `entries` by the target of the entry at each.
+auto by_path(const std::vector<JournalEntry>& entries) {
+  return [of = &entries](uint32_t a, uint32_t b) { return (*of)[a].target < (*of)[b].target; };
+}
 }  // namespace
 
 Result<JournalFile> Journal::parse(const std::string& text) {
@@ -595,8 +600,7 @@ const std::vector<uint32_t>& Journal::by_target() const {
   if (!indexed_) {
     by_target_.resize(entries_.size());
     for (size_t i = 0; i < entries_.size(); ++i) by_target_[i] = static_cast<uint32_t>(i);
-    std::sort(by_target_.begin(), by_target_.end(),
-              [&](uint32_t a, uint32_t b) { return entries_[a].target < entries_[b].target; });
+    std::sort(by_target_.begin(), by_target_.end(), by_path(entries_));
     indexed_ = true;
   }
   return by_target_;
@@ -640,9 +644,6 @@ void Journal::set_ifindexes(const std::map<std::string, unsigned>& now) {
 Result<void> Journal::record(std::vector<JournalEntry> entries) {
   if (entries.empty()) return {};
   by_target();
-  const auto by_path = [](const std::vector<JournalEntry>& in) {
-    return [of = &in](uint32_t a, uint32_t b) { return (*of)[a].target < (*of)[b].target; };
-  };
   // An entry is new when neither the journal nor an earlier entry of this batch has its target
   // (the batch in target order, equal targets in their order: the first of them is new).
   std::vector<uint32_t> order(entries.size());

@@ -85,7 +85,8 @@ struct Plan {
   std::vector<NicSummary> nics;
   std::vector<Setting> settings;  // in apply order: per NIC channels, RPS/RFS, XPS, IRQs; then sysctls
   std::vector<std::string> notes;
-  // The reasons, and the current texts the planner made (the Facts hold the others).
+  // The reasons the settings show (a current text the planner makes, such as channel counts, is a
+  // SharedText of its own).
   TextBlocks own_texts;
 
   Plan() = default;

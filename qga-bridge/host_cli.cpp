@@ -16,6 +16,7 @@
 #include "guest_exec.h"
 #include "guest_json.h"
 #include "neutralise.h"
+#include "option_error.h"
 #include "schema.h"
 #include "setting_table.h"
 #include "status_schema.h"
@@ -178,7 +179,7 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
   try {
     parsed = po::command_line_parser(args).options(first).positional(pos).style(style).allow_unregistered().run();
   } catch (const po::error& e) {
-    return usage(e.what());
+    return usage(option_error_text(e));
   }
   // The command is the first word that is not an option or an option's value; an option the
   // host does not know, before it, is a mistake (the guest's options go after the command).
@@ -215,7 +216,7 @@ Result<HostOptions> parse_host_args(const std::vector<std::string>& args) {
     po::store(parsed, o.vm);
     po::notify(o.vm);
   } catch (const po::error& e) {
-    return usage(e.what(), command);
+    return usage(option_error_text(e), command);
   }
   o.command = command;
   o.entry = entry;

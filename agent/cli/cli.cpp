@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "option_error.h"
 
 namespace gn {
 
@@ -204,7 +205,7 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
   try {
     po::store(po::command_line_parser(args).options(parse_set).positional(pos).run(), vm);
   } catch (const po::error& e) {
-    return usage(e.what());
+    return usage(option_error_text(e));
   }
   if (vm.count("help")) {
     // Laid out only when asked for: formatting every option's description costs a run of the
@@ -242,7 +243,7 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
       try {
         po::store(po::parse_config_file(in, tuning, /*allow_unregistered=*/false), vm);
       } catch (const po::error& e) {
-        return make_error("config " + o.config, e.what(), "every key is listed in `guest-nettune plan --help`");
+        return make_error("config " + o.config, option_error_text(e), "every key is listed in `guest-nettune plan --help`");
       }
     } else if (explicit_config && !o.config.empty()) {
       return make_error("config " + o.config, "cannot be read", "give an existing file, or --config '' for none");

@@ -3,6 +3,8 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
+#include "option_error.h"
+
 namespace gn::advise {
 
 namespace po = boost::program_options;
@@ -51,7 +53,7 @@ Result<AdviseArgs> parse_advise_args(const std::vector<std::string>& args) {
     po::store(po::command_line_parser(args).options(advise_options(a.options)).positional({}).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    return make_error("advise", e.what(), "see guest-nettune-host advise --help");
+    return make_error("advise", option_error_text(e), "see guest-nettune-host advise --help");
   }
   a.help = vm.count("help") > 0;
   a.options.guest = vm.count("no-guest") == 0;

@@ -498,6 +498,10 @@ TEST(AdviseExit, Usage) {
   EXPECT_NE(stray.error().text().find("positional"), std::string::npos) << stray.error().text();
   EXPECT_FALSE(parse_advise_args({"--host", "--timeout", "0"}).ok());
   EXPECT_FALSE(parse_advise_args({"--host", "--guest-path", "rel"}).ok());
+  // A placeholder of Boost's error template in the value: refused, not spun on for ever.
+  auto placeholder = parse_advise_args({"--host", "--timeout", "%value%"});
+  ASSERT_FALSE(placeholder.ok());
+  EXPECT_NE(placeholder.error().text().find("('%value%')"), std::string::npos) << placeholder.error().text();
   auto a = parse_advise_args({"--domain", "a", "--domain", "b", "--host", "--json", "--no-guest", "--root", "/x"});
   ASSERT_TRUE(a.ok()) << a.error().text();
   EXPECT_EQ(a->options.domains, (std::vector<std::string>{"a", "b"}));

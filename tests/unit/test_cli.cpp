@@ -62,6 +62,26 @@ TEST_F(Cli, BadInputIsRefusedWithExitTwoAndOneLine) {
   }
 }
 
+// Boost's own error text replaces placeholders until none is left, so a value holding one spun
+// for ever (a boot-time hang, from a config file). The agent runs under `timeout`: a hang fails.
+TEST_F(Cli, APlaceholderInAnOptionOrTheConfigIsRefusedNotHung) {
+  const std::string agent = "timeout 60 " + std::string(GN_AGENT_BIN) + " ";
+  Ran r = run_command(agent + "plan --netdev-budget '%value%' " + root() + " 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("the argument ('%value%') for option '--netdev-budget' is invalid"), std::string::npos) << r.out;
+
+  write_text(dir_ / "etc/guest-nettune/guest-nettune.conf", "netdev-budget = %value%\n");
+  r = run_command(agent + "apply --dry-run " + root() + " 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("guest-nettune.conf"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("('%value%')"), std::string::npos) << r.out;
+
+  write_text(dir_ / "etc/guest-nettune/guest-nettune.conf", "%canonical_option% = 1\n");
+  r = run_command(agent + "status " + root() + " 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("unrecognised option '%canonical_option%'"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, ConfigFileOverridesAndRefusesUnknownKeys) {
   write_text(dir_ / "etc/guest-nettune/guest-nettune.conf", "profile = balanced\nchannels = 2\n");
   const Ran r = run("plan --json " + root());

@@ -125,6 +125,11 @@ TEST(HostCli, BadInputsSayWhatToDo) {
       {{"--socket", "s", "apply", "--prometheus"}, "--prometheus goes with status, not apply"},
       {{"--socket", "s", "--prometheus", "apply"}, "--prometheus goes with status, not apply"},
       {{"--sockets", "/x/*.qga", "--connect", "qemu:///system", "status"}, "give one of them"},
+      // Placeholders of the option parser's message templates, shown as given (not spun on).
+      {{"--socket", "s", "--timeout", "%value%", "status"}, "--timeout '%value%'"},
+      {{"--%canonical_option%", "status"}, "unknown option '--%canonical_option%' before the command"},
+      {{"--socket", "s", "--socket", "%canonical_option%", "status"}, "'--socket' cannot be specified more than once"},
+      {{"--socket=%value%", "--help=%value%", "status"}, "'--help' does not take any arguments"},
   };
   for (const auto& c : cases) {
     std::string line;

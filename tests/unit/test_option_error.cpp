@@ -64,6 +64,7 @@ TEST(OptionError, IsBoostsOwnMessageForOrdinaryErrors) {
   errors.push_back(command_line_error({"--frobnicate"}));                  // unknown long option
   errors.push_back(command_line_error({"-x"}));                            // unknown short option
   errors.push_back(command_line_error({"--need", "1", "--wait", "soon"}));  // a value that is not a number
+  errors.push_back(command_line_error({"--need", "1", "--wait", ""}));      // empty: Boost's phrase without it
   errors.push_back(command_line_error({"--need", "1", "--r", "x"}));        // ambiguous: root, rps, rps-flow-entries
   errors.push_back(command_line_error({"--need", "1", "--rps", "a", "--rps", "b"}));  // given twice
   errors.push_back(command_line_error({"--need", "1", "--wait"}));                    // value missing
@@ -71,11 +72,14 @@ TEST(OptionError, IsBoostsOwnMessageForOrdinaryErrors) {
   errors.push_back(command_line_error({}));                                           // required option missing
   errors.push_back(config_error("need = 1\nfrobnicate = 1\n"));                       // unknown key
   errors.push_back(config_error("need = 1\nwait = soon\n"));                          // bad value in the file
+  errors.push_back(config_error("need = 1\nwait =\n"));                              // empty value in the file
   errors.push_back(config_error("need = 1\nthis line has no equals sign\n"));         // syntax
   for (const auto& e : errors) {
     ASSERT_NE(e, nullptr);
     EXPECT_EQ(option_error_text(*e), e->what());
   }
+  // Where the value is empty, Boost's default phrase stands in for the one that would show it.
+  EXPECT_EQ(option_error_text(*errors[3]), "the argument for option '--wait' is invalid");
 }
 
 TEST(OptionError, APlaceholderInTheUsersTextIsShownAsItIs) {

@@ -543,13 +543,115 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx)
   return load(dir, ctx, /*keep_originals=*/true);
 }
 
-Result<std::vector<std::string>> Journal::live_targets(const std::string& dir, const JournalContext& ctx) {
+Result<Journal> Journal::load(const std::string& dir, const SysRoot& root) {
+  return load(dir, root, /*keep_originals=*/true);
+}
+
+Result<Journal> Journal::load(const std::string& dir, const SysRoot& root, bool keep_originals) {
+  auto j = load(dir, JournalContext{read_boot_id(root), {}}, keep_originals);
+  if (!j) return j;
+  std::map<std::string, unsigned> ifindex;
+  for (const auto& e : j->entries_)
+    if (!e.nic.empty() && !ifindex.count(e.nic)) ifindex[e.nic] = read_ifindex(root, e.nic);
+  j->set_ifindexes(ifindex);
+  return j;
+}
+
+Result<JournalTargets> Journal::live_targets(const std::string& dir, const JournalContext& ctx) {
   auto j = load(dir, ctx, /*keep_originals=*/false);
   if (!j) return j.error();
-  std::vector<std::string> targets;
-  targets.reserve(j->entries_.size());
-  for (auto& e : j->entries_) targets.push_back(std::move(e.target));
-  return targets;
+  return JournalTargets(j->entries_);
+}
+
+Result<JournalTargets> Journal::live_targets(const std::string& dir, const SysRoot& root) {
+  auto j = load(dir, root, /*keep_originals=*/false);
+  if (!j) return j.error();
+  return JournalTargets(j->entries_);
+}
+
+JournalTargets::JournalTargets(const std::vector<JournalEntry>& entries) : size_(entries.size()) {
+  keys_.reserve(entries.size());
+  for (const auto& e : entries)
+    if (!e.nic.empty()) nics_.emplace(e.nic, nics_.size());
+  for (const auto& e : entries) {
+    const auto k = key_of(e, nic_index(e.nic));
+    if (!k) continue;
+    if (const auto n = narrow(*k)) keys_.push_back(*n);
+    else wide_keys_.push_back(*k);
+  }
+  std::sort(keys_.begin(), keys_.end());
+  std::sort(wide_keys_.begin(), wide_keys_.end());
+}
+
+// The key in 32 bits, where it fits (the kind, the first 255 NICs and numbers below 2^21: every
+// queue, and the IRQs of any guest seen): the kind (3 bits), the NIC (8, all ones for none) and
+// the number (21).
+std::optional<uint32_t> JournalTargets::narrow(uint64_t key) {
+  const uint64_t nic = key >> 40, kind = key >> 32 & 0xff, number = key & 0xffffffff;
+  const uint64_t n = nic == kNoNic ? 0xff : nic;
+  if (n > 0xff || (n == 0xff && nic != kNoNic) || kind >= 8 || number >= (uint64_t{1} << 21)) return std::nullopt;
+  return static_cast<uint32_t>(kind << 29 | n << 21 | number);
+}
+
+size_t JournalTargets::nic_index(std::string_view nic) const {
+  const auto it = nics_.find(nic);
+  return it == nics_.end() ? nics_.size() : it->second;
+}
+
+// The NIC's place in nics_ (24 bits, all ones where the path names no NIC), the kind (8) and the
+// number (32): one integer, equal for two targets exactly when their paths are equal.
+std::optional<uint64_t> JournalTargets::key(SettingKind kind, size_t nic, unsigned long number) const {
+  const Place place = row(kind).place;
+  const bool named = place == Place::Ethtool || place == Place::RxQueue || place == Place::TxQueue;
+  if (named && (nic >= nics_.size() || nic >= kNoNic)) return std::nullopt;
+  if (number > UINT32_MAX) return std::nullopt;
+  const uint64_t n = named ? nic : kNoNic;
+  return n << 40 | uint64_t(static_cast<unsigned>(kind)) << 32 | number;
+}
+
+std::optional<uint64_t> JournalTargets::key_of(const JournalEntry& e, size_t nic) const {
+  const std::string_view t = e.target;
+  const size_t slash = t.rfind('/');
+  switch (row(e.kind).place) {
+    case Place::Ethtool: return key(e.kind, nic, 0);
+    case Place::Sysctl: {
+      if (slash == std::string_view::npos) return std::nullopt;
+      const SysctlRow* r = find_sysctl_row(t.substr(slash + 1));
+      if (r == nullptr) return std::nullopt;
+      return key(e.kind, 0, static_cast<unsigned long>(r - kSysctls));
+    }
+    case Place::RxQueue:
+    case Place::TxQueue:
+    case Place::Irq: {
+      // ".../rx-12/rps_cpus", "proc/irq/24/smp_affinity": the digits before the last '/' (load()
+      // allows at most 7).
+      if (slash == std::string_view::npos) return std::nullopt;
+      size_t start = slash;
+      while (start > 0 && t[start - 1] >= '0' && t[start - 1] <= '9') --start;
+      const std::string_view digits = t.substr(start, slash - start);
+      if (digits.empty() || digits.size() > 9 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
+      return key(e.kind, nic, std::stoul(std::string(digits)));
+    }
+  }
+  return std::nullopt;
+}
+
+bool JournalTargets::has(const Target& t) const {
+  std::optional<uint64_t> k;
+  switch (row(t.kind).place) {
+    case Place::Ethtool: k = key(t.kind, nic_index(t.nic), 0); break;
+    case Place::Sysctl:
+      if (t.sysctl != nullptr) k = key(t.kind, 0, static_cast<unsigned long>(t.sysctl - kSysctls));
+      break;
+    case Place::RxQueue:
+    case Place::TxQueue:
+      if (t.queue >= 0) k = key(t.kind, nic_index(t.nic), static_cast<unsigned long>(t.queue));
+      break;
+    case Place::Irq: k = key(t.kind, 0, t.irq); break;
+  }
+  if (!k) return false;
+  if (const auto n = narrow(*k)) return std::binary_search(keys_.begin(), keys_.end(), *n);
+  return std::binary_search(wide_keys_.begin(), wide_keys_.end(), *k);
 }
 
 Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx, bool keep_originals) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -56,16 +57,47 @@ struct JournalContext {
   std::map<std::string, unsigned> ifindex;  // NIC → its ifindex now (absent or 0: unknown)
 };
 
+// The targets of a journal's live entries, as `status` counts them and asks of each drifted
+// setting: 4 bytes a target (its kind, its NIC where the path names one, and its queue, IRQ or
+// sysctl; 8 for what does not fit). The entries would keep a wide guest's status 3 MB larger
+// while it probes and plans (16 NICs x 256 queues of 1024 CPUs: 20k targets).
+class JournalTargets {
+ public:
+  JournalTargets() = default;
+  // The targets of these entries, which load() has checked (check_target: a file the agent
+  // writes, of the entry's kind and NIC).
+  explicit JournalTargets(const std::vector<JournalEntry>& entries);
+  size_t size() const { return size_; }
+  // Whether the journal holds t: exactly when it holds an entry whose target is t.path().
+  bool has(const Target& t) const;
+
+ private:
+  // nullopt: no target of the plan has this path (a number written with a leading zero).
+  std::optional<uint64_t> key_of(const JournalEntry& e, size_t nic) const;  // nic: e.nic's place in nics_
+  std::optional<uint64_t> key(SettingKind kind, size_t nic, unsigned long number) const;
+  static std::optional<uint32_t> narrow(uint64_t key);
+  size_t nic_index(std::string_view nic) const;      // nics_.size() when absent
+  static constexpr uint64_t kNoNic = 0xffffff;       // in a key: a path that names no NIC
+  std::map<std::string, size_t, std::less<>> nics_;  // each NIC of the entries, and its place
+  std::vector<uint32_t> keys_;                       // sorted, narrow()ed
+  std::vector<uint64_t> wide_keys_;                  // sorted, the keys that do not narrow
+  size_t size_ = 0;                                  // every entry, with or without a key
+};
+
 class Journal {
  public:
   // Reads DIR/journal.json (an absent file is an empty journal), validates it, and splits its
   // entries into live and stale for this context. A file that fails validation is an error
   // naming it: it is never silently replaced.
   static Result<Journal> load(const std::string& dir, const JournalContext& ctx = {});
+  // load() for the system under root: entries of an earlier boot, or of a NIC that is another
+  // device now (its ifindex read for each NIC the journal names), are stale.
+  static Result<Journal> load(const std::string& dir, const SysRoot& root);
   // The targets of the live entries only (what `status` counts and looks up), read with the same
   // validation and the same live and stale rules as load(), without keeping any original: a
-  // journal of a wide guest holds megabytes of them. No Journal is made, so nothing can save it.
-  static Result<std::vector<std::string>> live_targets(const std::string& dir, const JournalContext& ctx);
+  // journal of a wide guest holds megabytes of them. No Journal is left, so nothing can save it.
+  static Result<JournalTargets> live_targets(const std::string& dir, const JournalContext& ctx);
+  static Result<JournalTargets> live_targets(const std::string& dir, const SysRoot& root);
 
   const std::string& path() const { return path_; }
   const std::vector<JournalEntry>& entries() const { return entries_; }  // live only
@@ -98,6 +130,7 @@ class Journal {
 
  private:
   static Result<Journal> load(const std::string& dir, const JournalContext& ctx, bool keep_originals);
+  static Result<Journal> load(const std::string& dir, const SysRoot& root, bool keep_originals);
   Result<void> save();
   void make_stale(const std::string& nic, const std::string& why);
   std::string path_;

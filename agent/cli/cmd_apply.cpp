@@ -222,15 +222,11 @@ int run_revert(const CliOptions& o, std::ostream& out) {
   if (!o.dry_run) s.root.keep_targets(kKeptTargets);
   // Entries from an earlier boot or of a NIC that is another device now are stale: dropped,
   // never restored.
-  auto journal = Journal::load(o.state_dir, JournalContext{read_boot_id(s.root), {}});
+  auto journal = Journal::load(o.state_dir, s.root);
   if (!journal) {
     spdlog::error("{}", journal.error().text());
     return exit_code::kFailed;
   }
-  std::map<std::string, unsigned> ifindex;
-  for (const auto& e : journal->entries())
-    if (!e.nic.empty() && !ifindex.count(e.nic)) ifindex[e.nic] = read_ifindex(s.root, e.nic);
-  journal->set_ifindexes(ifindex);
   std::vector<std::string> nics;  // empty: every NIC, and the sysctls
   if (!o.policy.interfaces.empty()) {
     auto sel = revert_selection(s.root, *journal, o.policy.interfaces);

@@ -20,7 +20,7 @@ const char* setting_state(const Setting& s) {
 
 std::string drift_cause(const Status& st, const Setting& s) {
   if (s.action != Action::Write) return {};
-  if (!st.journal_targets.count(s.path())) return "not applied yet";
+  if (!st.journal_targets.has(s)) return "not applied yet";
   if (s.kind == SettingKind::Channels) return "channels changed since the last apply (ethtool -L, or the host)";
   // Only virtio_net rewrites XPS and IRQ affinity itself (on 4.19+, on every channel or CPU change).
   const Nic* nic = st.facts.find_nic(s.nic.str());

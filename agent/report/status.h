@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
 
 #include "facts.h"
+#include "journal.h"
 #include "json_out.h"
 #include "load_sample.h"
 #include "plan.h"
@@ -23,7 +23,7 @@ struct Status {
   const Policy& policy;
   const Plan& plan;
   std::optional<nlohmann::json> last_apply;  // the status file of the last apply, if any
-  std::set<std::string> journal_targets;     // what the agent has changed and can revert
+  JournalTargets journal_targets;            // what the agent has changed and can revert
   std::optional<LoadSample> load;
   // When set, --json writes the last apply's document with this instead of last_apply: it
   // streams the file (12 MB at 16 NICs x 256 queues of 1024 CPUs). False = it wrote nothing, and

@@ -60,9 +60,9 @@ TEST(Schema, WhatTheAgentMakesFromEveryFixturePasses) {
   ASSERT_FALSE(named_fixtures().empty());
   for (const auto& [name, fixture] : named_fixtures()) {
     Rig r(name);
-    std::set<std::string> journal;
-    for (const auto& s : r.plan.settings) journal.insert(s.path());
-    const json status = status_json(Status{r.facts, r.policy, r.plan, std::nullopt, journal, std::nullopt});
+    std::vector<JournalEntry> held;
+    for (const auto& s : r.plan.settings) held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+    const json status = status_json(Status{r.facts, r.policy, r.plan, std::nullopt, JournalTargets(held), std::nullopt});
     EXPECT_EQ(broken(validate_status(status)), "") << name;
     EXPECT_EQ(broken(validate_definition(plan_json(r.facts, r.policy, r.plan), "plan_output")), "") << name;
   }

@@ -239,6 +239,20 @@ TEST_F(Cli, ApplyWritesOneDocumentAndStatusShowsIt) {
   EXPECT_EQ(nlohmann::json::parse(json.out)["last_apply"], doc);
   // Copied from the file into the output at its depth: the whole is nlohmann's layout.
   EXPECT_EQ(nlohmann::json::parse(json.out).dump(2) + "\n", json.out);
+  // The journal as status reads it: every entry counted, nothing drifted. Then one written mask
+  // changed behind the agent's back: drift, blamed on someone else (not "not applied yet": the
+  // journal holds it; not the driver: 4.18 does not rewrite XPS).
+  const auto journal = nlohmann::json::parse(read_text(dir_ / "state/journal.json"));
+  const auto after = nlohmann::json::parse(json.out);
+  EXPECT_EQ(after["journal_entries"], journal["entries"].size());
+  EXPECT_GT(journal["entries"].size(), 4u);
+  EXPECT_EQ(after["summary"]["drift"], 0) << json.out;
+  write_text(dir_ / "sys/class/net/eth0/queues/tx-1/xps_cpus", "1\n");
+  const auto drifted = nlohmann::json::parse(stdout_of("status --json").out);
+  std::vector<std::string> causes;
+  for (const auto& s : drifted["settings"])
+    if (s["state"] == "drift") causes.push_back(s["target"].get<std::string>() + ": " + s["drift_cause"].get<std::string>());
+  EXPECT_EQ(causes, std::vector<std::string>{"/sys/class/net/eth0/queues/tx-1/xps_cpus: changed by something else since the last apply"});
 
   // A status file the agent did not write: keys out of order are laid out sorted, anything that
   // is not JSON shows as no last apply.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "apply_render.h"
@@ -70,11 +71,40 @@ TEST(JsonOut, PlanAndStatusOfEveryFixtureAreNlohmannsLayout) {
     const Facts& facts = p.facts;
     const Plan& plan = p.plan;
     expect_nlohmann_layout(json_text([&](JsonOut& j) { write_plan_json(j, facts, policy, plan); }), name + " plan");
-    std::set<std::string> journal;
-    for (size_t i = 0; i < plan.settings.size(); i += 2) journal.insert(plan.settings[i].path());
-    const Status st{facts, policy, plan, std::nullopt, journal, std::nullopt};
+    std::vector<JournalEntry> held;  // every other setting
+    for (size_t i = 0; i < plan.settings.size(); i += 2) {
+      const Setting& s = plan.settings[i];
+      held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+    }
+    const Status st{facts, policy, plan, std::nullopt, JournalTargets(held), std::nullopt};
     expect_nlohmann_layout(json_text([&](JsonOut& j) { write_status_json(j, st); }), name + " status");
   }
+}
+
+// Status asks the journal's targets of every drifted setting by its Target, where it once looked
+// its path up: on every fixture's plan (shared IRQs, every sysctl, queue files of each kind) the
+// answer is the path's, for a journal of every third setting.
+TEST(JournalTargets, AnswerAsThePathsOfEveryFixturesPlanWould) {
+  size_t asked = 0, yes = 0;
+  for (const auto& [name, f] : named_fixtures()) {
+    const Planned p(f);
+    std::vector<JournalEntry> held;
+    std::set<std::string> paths;
+    for (size_t i = 0; i < p.plan.settings.size(); i += 3) {
+      const Setting& s = p.plan.settings[i];
+      held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+      paths.insert(s.path());
+    }
+    const JournalTargets t(held);
+    for (const auto& s : p.plan.settings) {
+      const bool want = paths.count(s.path()) == 1;
+      EXPECT_EQ(t.has(s), want) << name << ": " << s.path();
+      ++asked;
+      yes += want;
+    }
+  }
+  EXPECT_GT(yes, 100u);
+  EXPECT_GT(asked - yes, 200u);
 }
 
 TEST(JsonOut, StatusWithALoadSampleAndANestedLastApply) {

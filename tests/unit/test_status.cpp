@@ -39,7 +39,7 @@ struct Rig {
   Policy policy;
   Facts facts;
   Plan plan;
-  std::set<std::string> journal;
+  JournalTargets journal;
 };
 
 TEST(StatusJson, EveryFixtureMatchesTheSchema) {
@@ -154,6 +154,12 @@ TEST(StatusTable, ColumnsFitTheirWidestCell) {
 TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   Rig r("linux6.1-striped");
   Status st = r.status();
+  // Holds s in st's journal too, beside what it held.
+  std::vector<JournalEntry> held;
+  const auto journal = [&held](Status& status, const Setting& s) {
+    held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+    status.journal_targets = JournalTargets(held);
+  };
   Setting s;
   s.action = Action::Write;
   s.kind = SettingKind::Xps;
@@ -161,22 +167,22 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   s.queue = 0;
   EXPECT_EQ(s.path(), "sys/class/net/eth0/queues/tx-0/xps_cpus");
   EXPECT_EQ(drift_cause(st, s), "not applied yet");
-  st.journal_targets.insert(s.path());
+  journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("driver"), std::string::npos);
   s.nic = "eth9";  // not a virtio_net NIC: no driver to blame
-  st.journal_targets.insert(s.path());
+  journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
   s.nic = "eth0";
   s.kind = SettingKind::Channels;
   s.queue = -1;
   EXPECT_EQ(s.path(), "ethtool:eth0:channels");
-  st.journal_targets.insert(s.path());
+  journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("channels changed"), std::string::npos);
   s.kind = SettingKind::Sysctl;
   s.nic = "";
   s.sysctl = find_sysctl_row("netdev_budget");
   EXPECT_EQ(s.path(), "proc/sys/net/core/netdev_budget");
-  st.journal_targets.insert(s.path());
+  journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
   s.action = Action::Keep;
   EXPECT_EQ(drift_cause(st, s), "");
@@ -190,7 +196,7 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   s.queue = 0;
   s.sysctl = nullptr;
   EXPECT_EQ(s.path(), "sys/class/net/eth0/queues/tx-0/xps_cpus");
-  st81.journal_targets.insert(s.path());
+  journal(st81, s);
   EXPECT_EQ(st81.facts.behaviour, DriverBehaviour::XpsOnlyWhenEqual);
   EXPECT_NE(drift_cause(st81, s).find("something else"), std::string::npos) << drift_cause(st81, s);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 
@@ -62,40 +63,57 @@ class Applier {
   // (channels first), each file read, written and read back on one open file, rolling a NIC
   // back on failure.
   Result<ApplyReport> run(const Plan& plan) {
+    // The settings of each NIC together, in plan order, the NICs in the order they first come
+    // and the global sysctls ("" NIC) last: one pointer a setting, each group a range of them.
     std::vector<Group> groups;
-    for (const auto& s : plan.settings) {
+    std::vector<uint32_t> group_of(plan.settings.size());
+    for (size_t i = 0; i < plan.settings.size(); ++i) {
+      const Setting& s = plan.settings[i];
       auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.nic == s.nic; });
-      if (it == groups.end()) it = groups.insert(groups.end(), Group{s.nic.str(), {}, nullptr, {}, {}, {}, false});
-      it->settings.push_back(&s);
+      if (it == groups.end()) it = groups.insert(groups.end(), Group{s.nic.str(), 0, 0, nullptr, {}, {}, false});
+      group_of[i] = static_cast<uint32_t>(it - groups.begin());
+      ++it->end;  // its size, for now
     }
-    // Global sysctls ("" NIC) last.
-    std::stable_partition(groups.begin(), groups.end(), [](const Group& g) { return !g.nic.empty(); });
+    std::vector<uint32_t> place(groups.size());  // each group's place in the order above
+    size_t next = 0;
+    for (const bool sysctls : {false, true})
+      for (size_t k = 0; k < groups.size(); ++k)
+        if (groups[k].nic.empty() == sysctls) place[k] = static_cast<uint32_t>(next++);
+    std::vector<Group> ordered(groups.size());
+    for (size_t k = 0; k < groups.size(); ++k) ordered[place[k]] = std::move(groups[k]);
+    size_t at = 0;
+    for (auto& g : ordered) g.begin = at, at += g.end, g.end = g.begin;
+    by_group_.resize(plan.settings.size());
+    for (size_t i = 0; i < plan.settings.size(); ++i) by_group_[ordered[place[group_of[i]]].end++] = &plan.settings[i];
+    group_of = {};
 
     std::vector<JournalEntry> originals;
     originals.reserve(plan.count(Action::Write));
     report_.unchanged.reserve(plan.count(Action::Keep));
-    for (auto& g : groups) read_group(g, originals);
+    for (auto& g : ordered) read_group(g, originals);
     if (ctx_.dry_run) return std::move(report_);
-    report_.writes.reserve(originals.size());
+    const size_t writes = originals.size();
     if (auto r = ctx_.journal->record(std::move(originals)); !r) return r.error();
-    for (auto& g : groups) write_group(g);
+    report_.writes.reserve(writes);  // after the journal's save, which is the run's peak of memory
+    for (auto& g : ordered) write_group(g);
     return std::move(report_);
   }
 
  private:
   struct Group {
     std::string nic;
-    std::vector<const Setting*> settings;
-    const Setting* channels;       // a channel change to make, or nullptr
+    size_t begin, end;        // its settings: by_group_[begin, end)
+    const Setting* channels;  // a channel change to make, or nullptr
     Channels channels_now, channels_want;
-    std::vector<const Setting*> pending;  // the writes to make
     bool failed;
   };
-  struct Done {
-    const Setting* setting;
-    std::string path;
-    std::string before;  // value read just before writing: what a rollback restores
+  struct Settings {
+    const Setting* const* first;
+    const Setting* const* last;
+    const Setting* const* begin() const { return first; }
+    const Setting* const* end() const { return last; }
   };
+  Settings settings(const Group& g) const { return {by_group_.data() + g.begin, by_group_.data() + g.end}; }
 
   // The record of a write from what the file held before it (kept only when not the setting's
   // current).
@@ -140,7 +158,7 @@ class Applier {
 
   // Phase A for one NIC (or the sysctls): what differs now, and the originals to journal.
   void read_group(Group& g, std::vector<JournalEntry>& originals) {
-    for (const Setting* s : g.settings) {
+    for (const Setting* s : settings(g)) {
       if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic.str(), s->path(), std::string(s->reason)});
       if (s->kind != SettingKind::Channels || s->action == Action::Skip) continue;
       auto now = ctx_.ethtool.channels(g.nic);
@@ -166,12 +184,12 @@ class Applier {
       // Queue values are read again after the change; keep what is there now.
       before_channel_change(g, originals);
       if (ctx_.dry_run)
-        for (const Setting* s : g.settings)
+        for (const Setting* s : settings(g))
           if (s->action == Action::Write && s->kind != SettingKind::Channels)
             report_.writes.push_back({s, nullptr});
       return;
     }
-    for (const Setting* s : g.settings) {
+    for (const Setting* s : settings(g)) {
       if (s->action == Action::Skip || s->kind == SettingKind::Channels) continue;
       if (s->action == Action::Keep) {
         // Read under the lock moments ago and nothing changed channels since.
@@ -180,7 +198,6 @@ class Applier {
       }
       // Differs from the plan as the probe read it under the lock: phase B reads it again on
       // the file it writes.
-      g.pending.push_back(s);
       if (ctx_.dry_run) report_.writes.push_back({s, nullptr});
       else originals.push_back({s->path(), s->kind, g.nic, s->current});
     }
@@ -189,7 +206,8 @@ class Applier {
   // Phase B for one NIC: channels, then the queue files as they are after them, then IRQs.
   void write_group(Group& g) {
     if (g.failed) return;
-    std::vector<Done> done;
+    // This NIC's writes are the report's from here on: a rollback undoes them.
+    const size_t first = report_.writes.size();
     if (g.channels) {
       const Setting& s = *g.channels;
       if (auto r = ctx_.ethtool.set_channels(g.nic, g.channels_want); !r) {
@@ -197,22 +215,22 @@ class Applier {
         mark_failed(g);
         return;
       }
-      done.push_back({&s, s.path(), channels_setting_text(g.channels_now)});
+      report_.writes.push_back(planned_write(s, channels_setting_text(g.channels_now)));
       auto after = ctx_.ethtool.channels(g.nic);
       if (!after || !(*after == g.channels_want)) {
         fail(g.nic, s.path(), after ? make_error(g.nic, "channels read back as " + channels_setting_text(*after) +
                                                             " after setting " + s.desired.text())
                                     : after.error());
-        return rollback(g, done);
+        return rollback(g, first);
       }
-      report_.writes.push_back(planned_write(s, channels_setting_text(g.channels_now)));
-      // The driver may have rewritten masks and IRQs, and queues came or went: every planned
-      // file is read again (on the file it is written through).
-      for (const Setting* q : g.settings)
-        if (q->action != Action::Skip && q->kind != SettingKind::Channels) g.pending.push_back(q);
     }
-    for (const Setting* p : g.pending) {
+    for (const Setting* p : settings(g)) {
       const Setting& s = *p;
+      // After a channel change the driver may have rewritten masks and IRQs, and queues came or
+      // went: every planned file is read again (on the file it is written through). Without one,
+      // the settings phase A found different.
+      if (s.kind == SettingKind::Channels || s.action == Action::Skip) continue;
+      if (!g.channels && s.action != Action::Write) continue;
       std::string path = s.path();
       std::string written;
       const std::string_view read_before = s.current;
@@ -234,41 +252,45 @@ class Applier {
       }
       if (!r) {
         fail(g.nic, path, r.error());
-        return rollback(g, done);
+        return rollback(g, first);
       }
       if (!r->written) {
         report_.unchanged.push_back(std::move(path));
         continue;
       }
       report_.writes.push_back(planned_write(s, r->before));
-      done.push_back({&s, std::move(path), std::move(r->before)});
     }
   }
 
-  // Undoes this run's writes on the NIC, newest first.
-  void rollback(Group& g, std::vector<Done>& done) {
+  // Undoes this run's writes on the NIC (the report's writes from `first`), newest first; the
+  // ones undone leave the writes for rolled_back.
+  void rollback(Group& g, size_t first) {
     mark_failed(g);
-    for (auto it = done.rbegin(); it != done.rend(); ++it) {
-      const Setting& s = *it->setting;
+    std::vector<bool> undone(report_.writes.size() - first);
+    for (size_t i = report_.writes.size(); i-- > first;) {
+      const PlannedWrite& w = report_.writes[i];
+      const Setting& s = *w.setting;
+      const std::string before(w.from()), path = s.path();
       Result<void> r;
       if (s.kind == SettingKind::Channels) {
         auto cur = ctx_.ethtool.channels(g.nic);
-        auto want = cur ? parse_value(ValueType::Channels, it->before, *cur) : Result<Value>(cur.error());
+        auto want = cur ? parse_value(ValueType::Channels, before, *cur) : Result<Value>(cur.error());
         r = want ? ctx_.ethtool.set_channels(g.nic, want->counts()) : Result<void>(want.error());
       } else {
-        r = restore(ctx_.root, ctx_.writer, s, it->path, it->before, ctx_.online);
+        r = restore(ctx_.root, ctx_.writer, s, path, before, ctx_.online);
       }
       if (r) {
-        report_.rolled_back.push_back({g.nic, it->path, s.kind, s.desired.text(), it->before});
-        auto w = std::find_if(report_.writes.begin(), report_.writes.end(),
-                              [&](const PlannedWrite& x) { return x.setting == it->setting; });
-        if (w != report_.writes.end()) report_.writes.erase(w);
+        report_.rolled_back.push_back({g.nic, path, s.kind, s.desired.text(), before});
+        undone[i - first] = true;
       } else {
-        report_.errors.push_back({g.nic, it->path, "rolling back: " + r.error().text(),
+        report_.errors.push_back({g.nic, path, "rolling back: " + r.error().text(),
                                   "the journal keeps the original: run `guest-nettune revert`"});
       }
     }
-    done.clear();
+    size_t kept = first;
+    for (size_t i = first; i < report_.writes.size(); ++i)
+      if (!undone[i - first]) report_.writes[kept++] = std::move(report_.writes[i]);
+    report_.writes.erase(report_.writes.begin() + static_cast<std::ptrdiff_t>(kept), report_.writes.end());
   }
 
  public:
@@ -296,6 +318,7 @@ class Applier {
  private:
   ApplyContext& ctx_;
   ApplyReport report_;
+  std::vector<const Setting*> by_group_;  // the plan's settings, each group's together
 };
 
 }  // namespace

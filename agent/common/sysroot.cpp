@@ -11,10 +11,14 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "cpuset.h"
 
@@ -144,8 +148,8 @@ class SysRoot::KeptFiles {
   KeptFiles(const KeptFiles&) = delete;
   KeptFiles& operator=(const KeptFiles&) = delete;
   ~KeptFiles() {
-    done_.reserve(done_.size() + fds_.size());
-    for (const auto& kept : fds_) done_.push_back(kept.second);
+    for (const auto& e : entries_)
+      if (e.fd >= 0) done_.push_back(e.fd);
     close_all(done_);
   }
 
@@ -160,36 +164,88 @@ class SysRoot::KeptFiles {
   // Keeps `fd` for `rel`; false (the caller closes it) when full or `rel` is kept already.
   bool keep(const std::string& rel, int fd) {
     std::lock_guard<std::mutex> hold(mutex_);
-    if (fds_.size() + done_.size() >= max_) return false;
-    return fds_.emplace(rel, fd).second;
+    if (live_ + done_.size() >= max_) return false;
+    if (2 * (entries_.size() + 1) > slots_.size()) grow();
+    uint32_t& slot = slot_of(rel);
+    if (slot != 0) {  // kept before and taken since: kept again
+      Entry& e = entries_[slot - 1];
+      if (e.fd >= 0) return false;
+      e.fd = fd;
+    } else {
+      entries_.push_back({store(rel), static_cast<uint32_t>(rel.size()), fd});
+      slot = static_cast<uint32_t>(entries_.size());
+    }
+    ++live_;
+    return true;
   }
   // Takes `fd`, which the caller is done with, to close with the rest; false (the caller closes
   // it now) when nothing is kept or the cap is reached.
   bool retire(int fd) {
     std::lock_guard<std::mutex> hold(mutex_);
-    if (fds_.size() + done_.size() >= max_) return false;
+    if (live_ + done_.size() >= max_) return false;
     done_.push_back(fd);
     return true;
   }
   // The kept descriptor of `rel`, now the caller's; -1 when there is none.
   int take(const std::string& rel) {
     std::lock_guard<std::mutex> hold(mutex_);
-    if (fds_.empty()) return -1;
-    auto it = fds_.find(rel);
-    if (it == fds_.end()) return -1;
-    const int fd = it->second;
-    fds_.erase(it);
-    return fd;
+    if (live_ == 0) return -1;
+    const uint32_t slot = slot_of(rel);
+    if (slot == 0 || entries_[slot - 1].fd < 0) return -1;
+    --live_;
+    return std::exchange(entries_[slot - 1].fd, -1);
   }
   size_t size() {
     std::lock_guard<std::mutex> hold(mutex_);
-    return fds_.size();
+    return live_;
   }
 
  private:
+  // A path kept once (in paths_) and its descriptor (-1 once taken). A wide guest keeps 16k of
+  // them: 16 bytes each and the path's characters, where a hash map of strings took 100 more.
+  struct Entry {
+    const char* path;
+    uint32_t size;
+    int fd;
+  };
+  static constexpr size_t kBlockBytes = 65536;
+
+  // The path's characters, kept in blocks that never move.
+  const char* store(const std::string& rel) {
+    if (paths_.empty() || block_used_ + rel.size() > block_size_) {
+      block_size_ = std::max(kBlockBytes, rel.size());
+      paths_.push_back(std::make_unique<char[]>(block_size_));
+      block_used_ = 0;
+    }
+    char* at = paths_.back().get() + block_used_;
+    std::memcpy(at, rel.data(), rel.size());
+    block_used_ += rel.size();
+    return at;
+  }
+  // The slot that holds rel's entry, or the empty slot where it would go (open addressing,
+  // linear probing; slots_ is never more than half full).
+  uint32_t& slot_of(std::string_view rel) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = std::hash<std::string_view>{}(rel) & mask;; i = (i + 1) & mask) {
+      uint32_t& slot = slots_[i];
+      if (slot == 0) return slot;
+      const Entry& e = entries_[slot - 1];
+      if (e.size == rel.size() && std::memcmp(e.path, rel.data(), rel.size()) == 0) return slot;
+    }
+  }
+  void grow() {
+    slots_.assign(std::max<size_t>(64, 2 * slots_.size()), 0);
+    for (size_t k = 0; k < entries_.size(); ++k)
+      slot_of(std::string_view(entries_[k].path, entries_[k].size)) = static_cast<uint32_t>(k + 1);
+  }
+
   std::mutex mutex_;
   size_t max_ = 0;
-  std::unordered_map<std::string, int> fds_;
+  size_t live_ = 0;  // entries holding a descriptor
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> slots_;  // an entry's place + 1; 0: empty
+  std::vector<std::unique_ptr<char[]>> paths_;
+  size_t block_used_ = 0, block_size_ = 0;
   std::vector<int> done_;  // retired: to close at the end
 };
 

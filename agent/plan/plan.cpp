@@ -174,12 +174,18 @@ class Planner {
       plan_.notes.push_back("profile observe: nothing is written; the plan shows what balanced would do");
 
     const auto chosen = selected_nics(facts_, policy_);
-    // Room for the settings of the queues and IRQs there are now (two files a queue at most):
-    // the vector grows again only when channels add queues.
+    // Room for the settings of the queues and IRQs there are now (the files of the profile's
+    // kinds in each queue): the vector grows again only when channels add queues.
+    size_t per_rx = 0, per_tx = 0;
+    for (const auto& k : kKinds)
+      if (k.profiles & profile_bit(policy_.profile)) {
+        per_rx += k.place == Place::RxQueue;
+        per_tx += k.place == Place::TxQueue;
+      }
     size_t room = kSysctlCount;
     for (const auto& name : chosen) {
       const Nic& n = *facts_.find_nic(name);
-      room += 1 + n.irqs.size() + 2 * (n.tx.size() + n.rx.size());
+      room += 1 + n.irqs.size() + per_rx * n.rx.size() + per_tx * n.tx.size();
     }
     plan_.settings.reserve(room);
     summarise_unchosen(chosen);

@@ -156,6 +156,12 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n,
     return static_cast<size_t>(std::count_if(std::begin(kKinds), std::end(kKinds), [&](const KindRow& k) { return wanted(k, place); }));
   };
   const size_t tx_files = files_of(Place::TxQueue), rx_files = files_of(Place::RxQueue);
+  const auto dirs_of = [&](const char* prefix) {
+    return static_cast<size_t>(
+        std::count_if(entries->begin(), entries->end(), [&](const auto& e) { return e.name.rfind(prefix, 0) == 0; }));
+  };
+  n.tx.reserve(dirs_of("tx-"));  // at most: one vector each, never grown
+  n.rx.reserve(dirs_of("rx-"));
   for (const auto& e : *entries) {
     const bool tx = e.name.rfind("tx-", 0) == 0, rx = e.name.rfind("rx-", 0) == 0;
     if ((!tx && !rx) || !is_number(e.name.substr(3))) continue;
@@ -184,6 +190,9 @@ bool is_queue_irq_name(const std::string& name) {
 // Each name that is this NIC's moves into it (a name is one device's: no other NIC takes it).
 void attach_irqs(const SysRoot& root, std::vector<IrqLine>& lines, Nic& n, TextPool& pool) {
   if (n.virtio_device.empty()) return;
+  // A vector for each queue's input and output, one shared by all, or one legacy line: room for
+  // the most (the vector grows only if a device has more).
+  n.irqs.reserve(n.irqs.size() + n.rx.size() + n.tx.size());
   for (auto& l : lines) {
     for (auto& name : l.names) {
       auto v = parse_virtio_irq_name(name);

@@ -223,6 +223,12 @@ TEST(Apply, AFailureAfterAChannelChangeRestoresTheChannels) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->errors.size(), 1u);
   EXPECT_EQ(SnapshotEthtool(SysRoot(rig.dir.path())).channels("eth0")->combined, 4u);
+  // Newest first: tx-0's mask (the write before the refused one) first, the channels last; none
+  // of them is left among the writes.
+  ASSERT_GE(r->rolled_back.size(), 2u);
+  EXPECT_NE(r->rolled_back.front().target.find("tx-0/xps_cpus"), std::string::npos) << r->rolled_back.front().target;
+  EXPECT_EQ(r->rolled_back.back().target, "ethtool:eth0:channels");
+  for (const auto& w : r->writes) EXPECT_NE(w.setting->nic, "eth0") << w.setting->path();
   const auto now = dump(rig.dir.path());
   for (const auto& [path, content] : before)
     if (path.find("net/eth0/") != std::string::npos || path.find("ethtool/eth0") != std::string::npos) {

@@ -370,6 +370,38 @@ TEST(KeptTargets, PastTheCapAFileIsOpenedAgain) {
   EXPECT_EQ(read_text(rig.dir / rig.b), "f\n");
 }
 
+// Thousands of kept files, as a wide guest's apply keeps: each rewrite takes the descriptor of
+// its own path (a wrong one would write another queue's file), and a path taken can be kept again.
+TEST(KeptTargets, EachOfThousandsIsWrittenThroughItsOwnDescriptor) {
+  TempDir dir;
+  std::vector<std::string> rels;
+  for (int nic = 0; nic < 4; ++nic)
+    for (int q = 0; q < 500; ++q)
+      for (const char* file : {"rps_cpus", "rps_flow_cnt"}) {
+        const std::string queue = "sys/class/net/eth" + std::to_string(nic) + "/queues/rx-" + std::to_string(q);
+        std::filesystem::create_directories(dir / queue);
+        rels.push_back(queue + "/" + file);
+        write_text(dir / rels.back(), "0\n");
+      }
+  const SysRoot root(dir.path());
+  root.keep_targets(rels.size() + 1);  // room for one more after all are retired
+  for (const auto& rel : rels) ASSERT_TRUE(root.read_target(rel).ok()) << rel;
+  ASSERT_TRUE(root.read_target(rels[7]).ok());
+  ASSERT_EQ(root.kept_targets(), rels.size()) << "each path kept once";
+  const std::string_view before = "0";
+  for (size_t i = 0; i < rels.size(); ++i) {
+    auto r = root.rewrite(
+        rels[i], [&](std::string_view) -> Result<std::optional<std::string>> { return std::optional(std::to_string(i)); },
+        &before);
+    ASSERT_TRUE(r.ok()) << r.error().text();
+    ASSERT_EQ(r->after, std::to_string(i)) << rels[i];
+    ASSERT_EQ(root.kept_targets(), rels.size() - i - 1) << rels[i] << " was not written through its kept file";
+  }
+  for (size_t i = 0; i < rels.size(); ++i) ASSERT_EQ(read_text(dir / rels[i]), std::to_string(i) + "\n") << rels[i];
+  ASSERT_TRUE(root.read_target(rels[0]).ok());
+  EXPECT_EQ(root.kept_targets(), 1u) << "a path taken is kept again";
+}
+
 TEST(KeptTargets, NothingIsKeptUnlessAskedAndMissingFilesFail) {
   KeptTargetRig rig;
   const SysRoot root(rig.dir.path());

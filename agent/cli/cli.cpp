@@ -251,7 +251,12 @@ Result<CliOptions> parse_cli(const std::string& command, const std::vector<std::
       o.config.clear();
     }
   }
-  po::notify(vm);
+  // Nothing is required and nothing notified today; an option that is one day reports here.
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage(option_error_text(e));
+  }
 
   if (auto r = fill_policy(vm, o.policy); !r) return r.error();
   o.json = vm.count("json") > 0;

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <map>
 
 #include "checks.h"
 #include "commands.h"
@@ -47,6 +46,9 @@ int run_status(const CliOptions& o, std::ostream& out) {
   // CPUs with 16 NICs of 256 queues) are gone, and only their targets' keys kept, before the
   // probe and the plan take their room.
   auto journalled = Journal::live_targets(o.state_dir, s.root);
+  if (!journalled)
+    spdlog::warn("{}; status shows every setting as if nothing had been applied (revert refuses this journal too)",
+                 journalled.error().text());
   if (const int code = probe_and_plan(o, s)) return code;
   Status st{*s.facts, o.policy, *s.plan, std::nullopt, journalled ? std::move(*journalled) : JournalTargets{},
             maybe_sample(o, s)};

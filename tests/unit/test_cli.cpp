@@ -267,6 +267,19 @@ TEST_F(Cli, ApplyWritesOneDocumentAndStatusShowsIt) {
   EXPECT_TRUE(nlohmann::json::parse(garbage.out)["last_apply"].is_null()) << garbage.out;
 }
 
+TEST_F(Cli, StatusSaysWhenItCannotReadTheJournal) {
+  const std::string dirs = root() + " --state-dir " + dir_.path() + "/state --run-dir " + dir_.path() + "/run";
+  ASSERT_EQ(run("apply " + dirs).code, 0);
+  const Ran fine = run("status " + dirs);
+  ASSERT_EQ(fine.code, 0) << fine.out;
+  EXPECT_EQ(fine.out.find("journal"), std::string::npos) << fine.out;
+  std::ofstream(dir_ / "state/journal.json") << R"({"format": 2, "entries": )";
+  const Ran r = run("status " + dirs);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(dir_.path() + "/state/journal.json"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, CaptureThenPlan) {
   TempDir out;
   const Ran c = run("capture " + root() + " " + out.path() + "/snap");

@@ -23,15 +23,25 @@ const char* to_string(Action a) {
 
 static_assert(sizeof(Setting) <= 96, "a wide guest's plan holds tens of thousands of settings");
 
-KeptText TextBlocks::keep(std::string_view text) {
-  const uint32_t n = static_cast<uint32_t>(text.size());
-  const size_t need = sizeof n + text.size();
-  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < need)
-    blocks_.emplace_back().reserve(std::max(kBlockBytes, need));
-  std::string& block = blocks_.back();
-  const size_t at = block.size();
-  block.append(reinterpret_cast<const char*>(&n), sizeof n).append(text);
-  return KeptText(block.data() + at);
+KeptText TextBlocks::keep(std::initializer_list<std::string_view> parts) {
+  size_t size = 0;
+  for (const auto part : parts) size += part.size();
+  const uint32_t n = static_cast<uint32_t>(size);
+  const size_t need = sizeof n + size;
+  if (blocks_.empty() || size_ - used_ < need) {
+    size_ = std::max(kBlockBytes, need);
+    blocks_.emplace_back(new char[size_]);  // filled as texts are laid: no need to clear it first
+    used_ = 0;
+  }
+  char* const at = blocks_.back().get() + used_;
+  std::memcpy(at, &n, sizeof n);
+  char* to = at + sizeof n;
+  for (const auto part : parts) {
+    if (!part.empty()) std::memcpy(to, part.data(), part.size());
+    to += part.size();
+  }
+  used_ += need;
+  return KeptText(at);
 }
 
 unsigned Plan::count(Action a) const {
@@ -537,12 +547,9 @@ class Planner {
         Value want_mask = st.masks[b];
         const Action action = action_for(irq.smp_affinity, want_mask);
         const std::string queue = std::to_string(q);
-        // Made to its exact size: the plan keeps one for every IRQ of every NIC.
-        constexpr std::string_view follows = " follows queue ", block = "'s XPS block (CPUs ";
-        std::string why;
-        why.reserve(irq.name.size() + follows.size() + queue.size() + block.size() + st.lists[b].size() + 1);
-        why.append(irq.name).append(follows).append(queue).append(block).append(st.lists[b]).append(")");
-        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action, std::move(why));
+        // Laid straight into the plan's texts: it keeps one for every IRQ of every NIC.
+        const KeptText why = plan_.own_texts.keep({irq.name, " follows queue ", queue, "'s XPS block (CPUs ", st.lists[b], ")"});
+        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action, why);
         s.irq = irq.irq;
       }
     }

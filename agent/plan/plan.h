@@ -3,7 +3,8 @@
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
+#include <initializer_list>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -73,12 +74,16 @@ struct NicSummary {
 class TextBlocks {
  public:
   // `text` as kept here: valid as long as these blocks, wherever they move.
-  KeptText keep(std::string_view text);
+  KeptText keep(std::string_view text) { return keep({text}); }
+  // The parts laid end to end as one text, without making it first.
+  KeptText keep(std::initializer_list<std::string_view> parts);
 
  private:
   static constexpr size_t kBlockBytes = 16384;
-  // Each reserved when made and never filled past that: appending never moves a character.
-  std::deque<std::string> blocks_;
+  // Each made at its size and never moved: a text stays where it was laid, whatever the plan
+  // does with its blocks.
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = 0, size_ = 0;  // of the last block
 };
 
 struct Plan {

@@ -23,12 +23,18 @@ class FaultyWriter : public SysWriter {
  public:
   explicit FaultyWriter(const SysRoot& root) : root_(root), real_(root) {}
   std::map<std::string, int> fail_on;  // substring of target → errno
+  // Substring of target → the writes to it that succeed before every later one fails (EIO): a
+  // file that takes apply's write and refuses the rollback's.
+  std::map<std::string, int> fail_after;
   bool strict_groups = true;
   std::vector<std::string> written;
 
   Result<void> write(const std::string& rel, const std::string& text) override {
     for (const auto& [needle, err] : fail_on)
       if (rel.find(needle) != std::string::npos) return make_error(root_.display(rel), "injected failure", {}, err);
+    for (auto& [needle, left] : fail_after)
+      if (rel.find(needle) != std::string::npos && left-- <= 0)
+        return make_error(root_.display(rel), "injected failure", {}, EIO);
     if (strict_groups && (rel.find("_cpus") != std::string::npos || rel.find("smp_affinity") != std::string::npos)) {
       auto cur = root_.read(rel);
       const auto groups = [](const std::string& s) { return std::count(s.begin(), s.end(), ','); };
@@ -84,6 +90,7 @@ struct Rig {
     journal = std::move(*j);
     FaultyWriter w(root);
     w.fail_on = fail_on;
+    w.fail_after = fail_after;
     ApplyContext ctx{root, eth, w, dry_run ? nullptr : &*journal, f.cpus.online, dry_run, &f};
     auto r = apply_plan(plan, ctx);
     writes_seen = w.written;
@@ -103,6 +110,7 @@ struct Rig {
   TempDir dir;
   Policy policy;
   std::map<std::string, int> fail_on;
+  std::map<std::string, int> fail_after;  // see FaultyWriter
   std::optional<Journal> journal;
   std::vector<std::string> writes_seen;
   std::deque<Plan> plans;
@@ -236,6 +244,109 @@ TEST(Apply, AFailureAfterAChannelChangeRestoresTheChannels) {
     }
 }
 
+// A rollback that cannot restore a file says so, and the write stays among the writes (it is in
+// force): only what was undone is reported as rolled back.
+TEST(Apply, AFileThatRefusesItsRollbackStaysWrittenAndIsAnError) {
+  Rig rig("bond-over-virtio");
+  const std::string tx0 = "sys/class/net/eth0/queues/tx-0/xps_cpus";
+  const std::string original = read_text(rig.dir / tx0);
+  rig.fail_on["eth0/queues/tx-2/xps_cpus"] = EACCES;
+  rig.fail_after["eth0/queues/tx-0/xps_cpus"] = 1;
+  auto r = rig.apply();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->errors.size(), 2u);
+  EXPECT_EQ(r->errors[1].target, tx0);
+  EXPECT_EQ(r->errors[1].error.rfind("rolling back: ", 0), 0u) << r->errors[1].error;
+  EXPECT_NE(r->errors[1].hint.find("revert"), std::string::npos) << r->errors[1].hint;
+  std::vector<std::string> eth0_writes;
+  for (const auto& w : r->writes)
+    if (w.setting->nic == "eth0") eth0_writes.push_back(w.setting->path());
+  EXPECT_EQ(eth0_writes, std::vector<std::string>{tx0});
+  for (const auto& w : r->writes)
+    if (w.setting->path() == tx0) {
+      EXPECT_EQ(std::string(w.from()) + "\n", original);
+    }
+  for (const auto& b : r->rolled_back) EXPECT_NE(b.target, tx0);
+  EXPECT_NE(std::find_if(r->rolled_back.begin(), r->rolled_back.end(),
+                         [](const WriteRecord& b) { return b.target.find("eth0/queues/tx-1/") != std::string::npos; }),
+            r->rolled_back.end())
+      << "the writes after it are undone";
+  EXPECT_NE(read_text(rig.dir / tx0), original) << "tx-0 still holds what apply wrote";
+}
+
+// The driver takes a channel change and then reports other counts: the change is undone before
+// any queue file is written.
+class MisreportingEthtool : public SnapshotEthtool {
+ public:
+  using SnapshotEthtool::SnapshotEthtool;
+  Result<void> set_channels(const std::string& name, const Channels& want) override {
+    misreport_ = !misreport_ && sets_++ == 0;  // only the read right after the first change
+    return SnapshotEthtool::set_channels(name, want);
+  }
+  Result<Channels> channels(const std::string& name) override {
+    auto c = SnapshotEthtool::channels(name);
+    if (c && misreport_) {
+      misreport_ = false;
+      ++c->combined;
+    }
+    return c;
+  }
+
+ private:
+  bool misreport_ = false;
+  int sets_ = 0;
+};
+
+TEST(Apply, ChannelsThatReadBackOtherwiseAreUndone) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  rig.policy.channel_cap = 2;
+  const auto before = dump(rig.dir.path());
+  SysRoot root(rig.dir.path());
+  MisreportingEthtool eth(root);
+  const Facts f = probe_snapshot(rig.dir.path(), rig.policy);
+  const Plan plan = make_plan(f, rig.policy);
+  auto j = Journal::load(rig.dir / "state");
+  ASSERT_TRUE(j.ok());
+  RootWriter w(root);
+  ApplyContext ctx{root, eth, w, &*j, f.cpus.online, false, &f};
+  auto r = apply_plan(plan, ctx);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_NE(r->errors[0].error.find("channels read back as combined 3 after setting combined 2"), std::string::npos)
+      << r->errors[0].error;
+  ASSERT_EQ(r->rolled_back.size(), 1u);
+  EXPECT_EQ(r->rolled_back[0].target, "ethtool:eth0:channels");
+  for (const auto& wr : r->writes) EXPECT_NE(wr.setting->nic, "eth0") << wr.setting->path();
+  EXPECT_EQ(SnapshotEthtool(SysRoot(rig.dir.path())).channels("eth0")->combined, 4u);
+  const auto now = dump(rig.dir.path());
+  for (const auto& [path, content] : before)
+    if (path.find("net/eth0/") != std::string::npos || path.find("ethtool/eth0") != std::string::npos) {
+      EXPECT_EQ(now.count(path) ? now.at(path) : "<missing>", content) << path;
+    }
+}
+
+// A dry run with a channel change: the channels first, then the NIC's files, nothing written.
+TEST(Apply, ADryRunWithAChannelChangeListsTheChannelsFirstAndWritesNothing) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  rig.policy.channel_cap = 2;
+  const auto before = dump(rig.dir.path());
+  auto r = rig.apply(/*dry_run=*/true);
+  ASSERT_TRUE(r.ok());
+  ASSERT_GT(r->writes.size(), 1u);
+  EXPECT_EQ(r->writes.front().setting->path(), "ethtool:eth0:channels");
+  EXPECT_EQ(r->writes.front().to(true), "combined 2");
+  // Then each of eth0's files the plan writes, in plan order.
+  std::vector<std::string> planned, listed;
+  for (const auto& st : rig.plans.back().settings)
+    if (st.nic == "eth0" && st.action == Action::Write && st.kind != SettingKind::Channels) planned.push_back(st.path());
+  for (size_t i = 1; i < r->writes.size(); ++i)
+    if (r->writes[i].setting->nic == "eth0") listed.push_back(r->writes[i].setting->path());
+  EXPECT_FALSE(planned.empty());
+  EXPECT_EQ(listed, planned);
+  EXPECT_TRUE(rig.writes_seen.empty());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
+}
+
 TEST(Apply, EinvalOnASysctlRollsBackTheSysctls) {
   Rig rig("rhel8.0-9vcpu-4-queues");
   rig.fail_on["netdev_max_backlog"] = EINVAL;
@@ -245,6 +356,13 @@ TEST(Apply, EinvalOnASysctlRollsBackTheSysctls) {
   EXPECT_EQ(read_text(rig.dir / "proc/sys/net/core/dev_weight"), "64\n");
   EXPECT_EQ(read_text(rig.dir / "proc/sys/net/core/netdev_budget"), "300\n");
   EXPECT_EQ(read_text(rig.dir / "sys/class/net/eth0/queues/tx-0/xps_cpus"), "007\n") << "NICs are not rolled back";
+  // The report agrees: the sysctls undone, eth0's writes (made before them) still there.
+  ASSERT_FALSE(r->rolled_back.empty());
+  for (const auto& b : r->rolled_back) EXPECT_TRUE(b.nic.empty()) << b.target;
+  EXPECT_NE(std::find_if(r->writes.begin(), r->writes.end(),
+                         [](const PlannedWrite& w) { return w.setting->path() == "sys/class/net/eth0/queues/tx-0/xps_cpus"; }),
+            r->writes.end());
+  for (const auto& w : r->writes) EXPECT_FALSE(w.setting->nic.empty()) << w.setting->path();
 }
 
 TEST(Apply, MasksKeepTheFilesGroupCountOn288Cpus) {

@@ -511,7 +511,14 @@ TEST(PlanTexts, ViewsOfKeptTextsStayTheirTextsAsBlocksFillAndThePlanMoves) {
     std::string text = "reason " + std::to_string(i) + std::string(i % 97, static_cast<char>('a' + i % 26));
     if (i == 2500) text = std::string(40000, 'L');  // longer than a block
     if (i == 2600) text.clear();
-    kept.emplace_back(plan->own_texts.keep(text), text);
+    if (i % 2 == 0) {
+      kept.emplace_back(plan->own_texts.keep(text), text);
+    } else {
+      // The same text from parts, one of them empty, as the planner lays an IRQ's reason.
+      const std::string_view whole = text;
+      const size_t cut = whole.size() / 3;
+      kept.emplace_back(plan->own_texts.keep({whole.substr(0, cut), "", whole.substr(cut)}), text);
+    }
   }
   // Moved twice, each plan moved from gone at once: a move that copied the blocks would leave
   // the views on freed memory (which the sanitizer build reports).
@@ -520,6 +527,11 @@ TEST(PlanTexts, ViewsOfKeptTextsStayTheirTextsAsBlocksFillAndThePlanMoves) {
   Plan again;
   again = std::move(*moved);
   moved.reset();
+  // The plan moved to goes on filling its last block where the first left it.
+  for (unsigned i = 0; i < 3000; ++i) {
+    const std::string text = "after the moves " + std::to_string(i);
+    kept.emplace_back(again.own_texts.keep({"after the moves ", std::to_string(i)}), text);
+  }
   // Each read only now, length and characters, after every later text and both moves.
   for (size_t i = 0; i < kept.size(); ++i) ASSERT_EQ(kept[i].first.view(), kept[i].second) << i;
 }

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -374,9 +376,15 @@ TEST(KeptTargets, PastTheCapAFileIsOpenedAgain) {
 // its own path (a wrong one would write another queue's file), and a path taken can be kept again.
 TEST(KeptTargets, EachOfThousandsIsWrittenThroughItsOwnDescriptor) {
   TempDir dir;
+  // As many as the file limit lets keep_targets keep (it raises the soft limit to the hard one
+  // and leaves 256 for the rest), up to 4000: enough for the table to grow six times.
+  struct rlimit lim {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+  const size_t files = lim.rlim_max == RLIM_INFINITY ? 4000 : std::min<size_t>(4000, (lim.rlim_max - 300) / 2 * 2);
+  ASSERT_GE(files, 600u) << "a hard limit of open files below 900";
   std::vector<std::string> rels;
-  for (int nic = 0; nic < 4; ++nic)
-    for (int q = 0; q < 500; ++q)
+  for (size_t nic = 0; rels.size() < files; ++nic)
+    for (size_t q = 0; q < 500 && rels.size() < files; ++q)
       for (const char* file : {"rps_cpus", "rps_flow_cnt"}) {
         const std::string queue = "sys/class/net/eth" + std::to_string(nic) + "/queues/rx-" + std::to_string(q);
         std::filesystem::create_directories(dir / queue);
@@ -398,8 +406,20 @@ TEST(KeptTargets, EachOfThousandsIsWrittenThroughItsOwnDescriptor) {
     ASSERT_EQ(root.kept_targets(), rels.size() - i - 1) << rels[i] << " was not written through its kept file";
   }
   for (size_t i = 0; i < rels.size(); ++i) ASSERT_EQ(read_text(dir / rels[i]), std::to_string(i) + "\n") << rels[i];
+  // A path taken is kept again, on the file it reads now: another file then takes the path, and
+  // the rewrite still reaches the one that was read.
   ASSERT_TRUE(root.read_target(rels[0]).ok());
   EXPECT_EQ(root.kept_targets(), 1u) << "a path taken is kept again";
+  write_text(dir / (rels[0] + ".new"), "new\n");
+  std::filesystem::rename(dir / (rels[0] + ".new"), dir / rels[0]);
+  const std::string_view was = "0";
+  auto again = root.rewrite(
+      rels[0], [](std::string_view) -> Result<std::optional<std::string>> { return std::optional<std::string>("ff"); },
+      &was);
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  EXPECT_EQ(again->after, "ff");
+  EXPECT_EQ(read_text(dir / rels[0]), "new\n") << "written through the descriptor kept the second time";
+  EXPECT_EQ(root.kept_targets(), 0u);
 }
 
 TEST(KeptTargets, NothingIsKeptUnlessAskedAndMissingFilesFail) {
@@ -447,6 +467,32 @@ TEST(KeptTargets, FilesDoneWithStayOpenUntilTheRootGoesAndAllCloseThen) {
     EXPECT_LE(open_descriptors(), before + 1) << "nothing kept: closed at once (a directory may stay open)";
   }
   EXPECT_EQ(open_descriptors(), before);
+}
+
+// The cap counts every descriptor the root holds: kept and not yet used, and used but not yet
+// closed. Past it a file read is not kept and a file rewritten is closed at once.
+TEST(KeptTargets, TheCapCountsFilesKeptAndFilesDoneWith) {
+  KeptTargetRig rig;
+  const std::string c = "sys/class/net/eth0/queues/rx-0/c", d = "sys/class/net/eth0/queues/rx-0/d";
+  write_text(rig.dir / c, "0\n");
+  write_text(rig.dir / d, "0\n");
+  const SysRoot root(rig.dir.path());
+  root.keep_targets(3);
+  ASSERT_TRUE(root.read_target(rig.a).ok());
+  ASSERT_TRUE(root.read_target(rig.b).ok());
+  ASSERT_TRUE(rig.rewrite(root, rig.a, &rig.read_before).ok());
+  ASSERT_TRUE(rig.rewrite(root, rig.b, &rig.read_before).ok());
+  EXPECT_EQ(root.kept_targets(), 0u) << "both used: done with, still open";
+  const size_t two = open_descriptors();
+  ASSERT_TRUE(root.read_target(c).ok());
+  EXPECT_EQ(root.kept_targets(), 1u) << "two done with and one kept: the cap of 3";
+  EXPECT_EQ(open_descriptors(), two + 1);
+  ASSERT_TRUE(root.read_target(d).ok());
+  EXPECT_EQ(root.kept_targets(), 1u) << "past the cap: read and closed";
+  EXPECT_EQ(open_descriptors(), two + 1);
+  ASSERT_TRUE(rig.rewrite(root, d, nullptr).ok());
+  EXPECT_EQ(open_descriptors(), two + 1) << "past the cap: a file rewritten is closed at once";
+  EXPECT_EQ(read_text(rig.dir / d), "f\n");
 }
 
 TEST(EthtoolFile, RoundTrips) {

@@ -347,6 +347,41 @@ TEST(Apply, ADryRunWithAChannelChangeListsTheChannelsFirstAndWritesNothing) {
   EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
 }
 
+// Apply groups a plan's settings by NIC itself: with the sysctls first and two NICs' settings
+// dealt alternately, each NIC is still written as one run (so a rollback covers it whole), the
+// sysctls last, and the files end as the plan in its own order leaves them.
+TEST(Apply, EachNicIsWrittenAsOneRunWhereverThePlanPutsItsSettings) {
+  Rig rig("bond-over-virtio"), in_order("bond-over-virtio");
+  ASSERT_TRUE(in_order.apply().ok());
+  SysRoot root(rig.dir.path());
+  SnapshotEthtool eth(root);
+  const Facts f = probe_snapshot(rig.dir.path(), rig.policy);
+  Plan plan = make_plan(f, rig.policy);
+  const std::string first = plan.settings.front().nic.str();
+  std::vector<Setting> sysctls, a, b;
+  for (auto& st : plan.settings) (st.nic.empty() ? sysctls : st.nic == first ? a : b).push_back(std::move(st));
+  ASSERT_FALSE(sysctls.empty());
+  ASSERT_FALSE(b.empty());
+  const std::string second = b.front().nic.str();
+  plan.settings = std::move(sysctls);
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    if (i < a.size()) plan.settings.push_back(std::move(a[i]));
+    if (i < b.size()) plan.settings.push_back(std::move(b[i]));
+  }
+  auto j = Journal::load(rig.dir / "state");
+  ASSERT_TRUE(j.ok());
+  RootWriter w(root);
+  ApplyContext ctx{root, eth, w, &*j, f.cpus.online, false, &f};
+  auto r = apply_plan(plan, ctx);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_TRUE(r->errors.empty());
+  std::vector<std::string> runs;  // the NIC of each run of writes
+  for (const auto& wr : r->writes)
+    if (runs.empty() || runs.back() != wr.setting->nic.str()) runs.push_back(wr.setting->nic.str());
+  EXPECT_EQ(runs, (std::vector<std::string>{first, second, ""}));
+  EXPECT_EQ(differences(dump(rig.dir.path()), dump(in_order.dir.path())), "");
+}
+
 TEST(Apply, EinvalOnASysctlRollsBackTheSysctls) {
   Rig rig("rhel8.0-9vcpu-4-queues");
   rig.fail_on["netdev_max_backlog"] = EINVAL;

@@ -233,7 +233,7 @@ class Planner {
   KeptText own(std::string_view text) { return plan_.own_texts.keep(text); }
 
   // The text a file holds now, "" when absent or unreadable.
-  static SharedText text_of(const SysFile& f) { return f.text; }
+  static const std::shared_ptr<const std::string>& text_of(const SysFile& f) { return f.text; }
 
   // The NIC's name, one copy for all its settings.
   const SharedText& nic_name(const Nic& nic) {
@@ -459,7 +459,7 @@ class Planner {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::Xps);
-      const SharedText cur = text_of(file);
+      const auto& cur = text_of(file);
       const auto skip = [&](const std::string& why) {
         add(SettingKind::Xps, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
@@ -501,7 +501,7 @@ class Planner {
     for (unsigned q = 0; q < ntx; ++q) {
       const TxQueue* t = tx_queue(n, q);
       const SysFile& file = queue_file(t, SettingKind::XpsRxqs);
-      const SharedText cur = text_of(file);
+      const auto& cur = text_of(file);
       const auto skip = [&](const std::string& why) {
         add(SettingKind::XpsRxqs, &n, static_cast<int>(q), cur, {}, Action::Skip, why);
       };
@@ -524,7 +524,7 @@ class Planner {
 
   void plan_irqs(const Nic& n, unsigned ntx, const Stripe& st) {
     for (const auto& irq : n.irqs) {
-      const SharedText cur = text_of(irq.smp_affinity);
+      const auto& cur = text_of(irq.smp_affinity);
       const int q = irq.queue;
       const auto skip = [&](const std::string& why) {
         Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, {}, Action::Skip, why);

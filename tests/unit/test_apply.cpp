@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "apply.h"
@@ -75,16 +76,31 @@ std::string differences(const std::map<std::string, std::string>& a, const std::
   return out;
 }
 
+// After eth0 was rolled back: the report holds none of its writes, and its files and channels
+// are as `before` (a dump of the snapshot) had them.
+void expect_eth0_as_before(const ApplyReport& r, const std::string& dir, const std::map<std::string, std::string>& before) {
+  for (const auto& w : r.writes) EXPECT_NE(w.setting->nic, "eth0") << w.setting->path();
+  const auto now = dump(dir);
+  for (const auto& [path, content] : before)
+    if (path.find("net/eth0/") != std::string::npos || path.find("ethtool/eth0") != std::string::npos) {
+      EXPECT_EQ(now.count(path) ? now.at(path) : "<missing>", content) << path;
+    }
+}
+
 struct Rig {
   explicit Rig(const std::string& fixture, Policy p = {}) : policy(std::move(p)) {
     named_fixtures().at(fixture).write(dir.path());
   }
-  Result<ApplyReport> apply(bool dry_run = false) {
+  // Through `ethtool` when given (the snapshot's otherwise), the plan first reshaped when asked.
+  Result<ApplyReport> apply(bool dry_run = false, EthtoolIo* ethtool = nullptr,
+                            const std::function<void(Plan&)>& reshape = {}) {
     SysRoot root(dir.path());
-    SnapshotEthtool eth(root);
+    SnapshotEthtool snapshot_eth(root);
+    EthtoolIo& eth = ethtool ? *ethtool : snapshot_eth;
     const Facts f = probe_snapshot(dir.path(), policy);
     // The report points into its plan: every plan stays as long as the rig.
-    const Plan& plan = plans.emplace_back(make_plan(f, policy));
+    Plan& plan = plans.emplace_back(make_plan(f, policy));
+    if (reshape) reshape(plan);
     auto j = Journal::load(dir / "state");
     if (!j) return j.error();
     journal = std::move(*j);
@@ -236,12 +252,7 @@ TEST(Apply, AFailureAfterAChannelChangeRestoresTheChannels) {
   ASSERT_GE(r->rolled_back.size(), 2u);
   EXPECT_NE(r->rolled_back.front().target.find("tx-0/xps_cpus"), std::string::npos) << r->rolled_back.front().target;
   EXPECT_EQ(r->rolled_back.back().target, "ethtool:eth0:channels");
-  for (const auto& w : r->writes) EXPECT_NE(w.setting->nic, "eth0") << w.setting->path();
-  const auto now = dump(rig.dir.path());
-  for (const auto& [path, content] : before)
-    if (path.find("net/eth0/") != std::string::npos || path.find("ethtool/eth0") != std::string::npos) {
-      EXPECT_EQ(now.count(path) ? now.at(path) : "<missing>", content) << path;
-    }
+  expect_eth0_as_before(*r, rig.dir.path(), before);
 }
 
 // A rollback that cannot restore a file says so, and the write stays among the writes (it is in
@@ -303,26 +314,15 @@ TEST(Apply, ChannelsThatReadBackOtherwiseAreUndone) {
   const auto before = dump(rig.dir.path());
   SysRoot root(rig.dir.path());
   MisreportingEthtool eth(root);
-  const Facts f = probe_snapshot(rig.dir.path(), rig.policy);
-  const Plan plan = make_plan(f, rig.policy);
-  auto j = Journal::load(rig.dir / "state");
-  ASSERT_TRUE(j.ok());
-  RootWriter w(root);
-  ApplyContext ctx{root, eth, w, &*j, f.cpus.online, false, &f};
-  auto r = apply_plan(plan, ctx);
+  auto r = rig.apply(false, &eth);
   ASSERT_TRUE(r.ok()) << r.error().text();
   ASSERT_EQ(r->errors.size(), 1u);
   EXPECT_NE(r->errors[0].error.find("channels read back as combined 3 after setting combined 2"), std::string::npos)
       << r->errors[0].error;
   ASSERT_EQ(r->rolled_back.size(), 1u);
   EXPECT_EQ(r->rolled_back[0].target, "ethtool:eth0:channels");
-  for (const auto& wr : r->writes) EXPECT_NE(wr.setting->nic, "eth0") << wr.setting->path();
   EXPECT_EQ(SnapshotEthtool(SysRoot(rig.dir.path())).channels("eth0")->combined, 4u);
-  const auto now = dump(rig.dir.path());
-  for (const auto& [path, content] : before)
-    if (path.find("net/eth0/") != std::string::npos || path.find("ethtool/eth0") != std::string::npos) {
-      EXPECT_EQ(now.count(path) ? now.at(path) : "<missing>", content) << path;
-    }
+  expect_eth0_as_before(*r, rig.dir.path(), before);
 }
 
 // A dry run with a channel change: the channels first, then the NIC's files, nothing written.
@@ -353,27 +353,22 @@ TEST(Apply, ADryRunWithAChannelChangeListsTheChannelsFirstAndWritesNothing) {
 TEST(Apply, EachNicIsWrittenAsOneRunWhereverThePlanPutsItsSettings) {
   Rig rig("bond-over-virtio"), in_order("bond-over-virtio");
   ASSERT_TRUE(in_order.apply().ok());
-  SysRoot root(rig.dir.path());
-  SnapshotEthtool eth(root);
-  const Facts f = probe_snapshot(rig.dir.path(), rig.policy);
-  Plan plan = make_plan(f, rig.policy);
-  const std::string first = plan.settings.front().nic.str();
-  std::vector<Setting> sysctls, a, b;
-  for (auto& st : plan.settings) (st.nic.empty() ? sysctls : st.nic == first ? a : b).push_back(std::move(st));
-  ASSERT_FALSE(sysctls.empty());
-  ASSERT_FALSE(b.empty());
-  const std::string second = b.front().nic.str();
-  plan.settings = std::move(sysctls);
-  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
-    if (i < a.size()) plan.settings.push_back(std::move(a[i]));
-    if (i < b.size()) plan.settings.push_back(std::move(b[i]));
-  }
-  auto j = Journal::load(rig.dir / "state");
-  ASSERT_TRUE(j.ok());
-  RootWriter w(root);
-  ApplyContext ctx{root, eth, w, &*j, f.cpus.online, false, &f};
-  auto r = apply_plan(plan, ctx);
+  std::string first, second;
+  auto r = rig.apply(false, nullptr, [&](Plan& plan) {
+    first = plan.settings.front().nic.str();
+    std::vector<Setting> sysctls, a, b;
+    for (auto& st : plan.settings) (st.nic.empty() ? sysctls : st.nic == first ? a : b).push_back(std::move(st));
+    ASSERT_FALSE(sysctls.empty());
+    ASSERT_FALSE(b.empty());
+    second = b.front().nic.str();
+    plan.settings = std::move(sysctls);
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+      if (i < a.size()) plan.settings.push_back(std::move(a[i]));
+      if (i < b.size()) plan.settings.push_back(std::move(b[i]));
+    }
+  });
   ASSERT_TRUE(r.ok()) << r.error().text();
+  ASSERT_FALSE(second.empty());
   EXPECT_TRUE(r->errors.empty());
   std::vector<std::string> runs;  // the NIC of each run of writes
   for (const auto& wr : r->writes)

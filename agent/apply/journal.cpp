@@ -659,30 +659,29 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx,
   j.path_ = dir + "/journal.json";
   j.ctx_ = ctx;
   remove_stale_temp_files(j.path_);
-  const auto unreadable = [&](const Error& e) {
-    return make_error(j.path_, e.message,
-                      "the journal holds the values to restore: keep a copy, then fix or remove it by hand");
+  // The journal holds the only copy of what revert restores: never replaced, only reported.
+  const auto unreadable = [&](const std::string& message) {
+    return make_error(j.path_, message,
+                      "nothing was written; it holds the values revert restores: keep a copy, then mend it, or "
+                      "remove it and give those values up");
   };
   std::optional<Result<JournalFile>> read;
   {
     auto blocks = FileBlocks::open(j.path_, kMaxJournalBytes);
     if (!blocks) {
       if (blocks.error().code == ENOENT) return j;
-      return unreadable(blocks.error());
+      return unreadable(blocks.error().message);
     }
     read = read_plain_journal(*blocks, keep_originals);
   }
   if (!read) {
     // Not as the agent writes it (or a read failed): read whole, by nlohmann's parser if need be.
     auto text = read_small_file(j.path_, kMaxJournalBytes);
-    if (!text) return text.error().code == ENOENT ? Result<Journal>(std::move(j)) : unreadable(text.error());
+    if (!text) return text.error().code == ENOENT ? Result<Journal>(std::move(j)) : unreadable(text.error().message);
     read = parse_journal(*text, /*stream=*/true, keep_originals);
   }
   auto& file = *read;
-  if (!file)
-    return make_error(j.path_, file.error().message,
-                      "the journal holds the values to restore: keep a copy, then fix or remove it by hand "
-                      "(nothing was written)");
+  if (!file) return unreadable(file.error().message);
   if (j.ctx_.boot_id.empty()) j.ctx_.boot_id = file->boot_id;
   const bool earlier_boot = !file->boot_id.empty() && file->boot_id != j.ctx_.boot_id;
   if (earlier_boot) {

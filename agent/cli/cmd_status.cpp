@@ -46,12 +46,16 @@ int run_status(const CliOptions& o, std::ostream& out) {
   // CPUs with 16 NICs of 256 queues) are gone, and only their targets' keys kept, before the
   // probe and the plan take their room.
   auto journalled = Journal::live_targets(o.state_dir, s.root);
-  if (!journalled)
-    spdlog::warn("{}; status shows every setting as if nothing had been applied (revert refuses this journal too)",
-                 journalled.error().text());
   if (const int code = probe_and_plan(o, s)) return code;
   Status st{*s.facts, o.policy, *s.plan, std::nullopt, journalled ? std::move(*journalled) : JournalTargets{},
             maybe_sample(o, s)};
+  if (!journalled) {
+    st.journal_error = journalled.error().text();
+    // The table says so in its place; a document for a program says so in a field, and here.
+    if (o.json || o.prometheus)
+      spdlog::warn("{}; status shows every setting as if nothing had been applied (revert refuses this journal too)",
+                   st.journal_error);
+  }
   // The last apply's document (12 MB at 16 NICs x 256 queues of 1024 CPUs) is never held whole:
   // --json copies it from its file into the output as it writes, and the table and Prometheus
   // keep only the members they show, read from the file as it is parsed.

@@ -85,6 +85,7 @@ void write_status_json(JsonOut& j, const Status& s) {
   j.member("command", "status");
   write_facts_summary(j, s.facts);
   j.member("journal_entries", s.journal_targets.size());
+  if (!s.journal_error.empty()) j.member("journal_error", s.journal_error);
   write_kernel(j, s.facts);
   j.key("last_apply");
   if (!s.write_last_apply || !s.write_last_apply(j)) {
@@ -137,7 +138,11 @@ void render_status_table(std::ostream& out, const Status& s, bool colour) {
   } else {
     out << "last apply: none recorded\n";
   }
-  out << s.journal_targets.size() << " original value(s) kept for revert\n";
+  if (s.journal_error.empty())
+    out << s.journal_targets.size() << " original value(s) kept for revert\n";
+  else
+    out << paint("journal unreadable", "31") << ": " << s.journal_error
+        << "; every setting below shows as not applied\n";
 
   // Each NIC's settings by their index in the plan (four bytes each, counted first: a wide guest
   // has tens of thousands).
@@ -250,6 +255,8 @@ void render_status_prometheus(std::ostream& out, const Status& s) {
   }
   help("guest_nettune_journal_entries", "gauge", "Original values kept for revert.");
   out << "guest_nettune_journal_entries " << s.journal_targets.size() << "\n";
+  help("guest_nettune_journal_readable", "gauge", "0 when the journal cannot be read (revert refuses it; status --json says why).");
+  out << "guest_nettune_journal_readable " << (s.journal_error.empty() ? 1 : 0) << "\n";
   if (s.last_apply) {
     help("guest_nettune_last_apply_success", "gauge", "1 when the last apply wrote everything it planned.");
     out << "guest_nettune_last_apply_success " << (s.last_apply->value("result", std::string()) == "ok" ? 1 : 0) << "\n";

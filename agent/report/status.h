@@ -29,6 +29,9 @@ struct Status {
   // streams the file (12 MB at 16 NICs x 256 queues of 1024 CPUs). False = it wrote nothing, and
   // last_apply is written. Called once: it reads the file to its end.
   std::function<bool(JsonOut&)> write_last_apply = nullptr;
+  // Why the journal could not be read ("" when it could): journal_targets is then empty, and
+  // every setting shows as not applied. Said in each output, so monitoring tells it from none.
+  std::string journal_error = {};
 };
 
 // ok (holds the planned value), drift (differs: apply would write it), not_applicable.

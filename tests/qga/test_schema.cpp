@@ -110,6 +110,11 @@ struct Violation {
 TEST(Schema, EachViolationNamesTheFieldAndTheRule) {
   const json good = valid_status();
   ASSERT_EQ(broken(validate_status(good)), "");
+  {
+    json with_error = good;  // the field status --json adds when the journal cannot be read
+    with_error["journal_error"] = "/var/lib/guest-nettune/journal.json: is not JSON";
+    ASSERT_EQ(broken(validate_status(with_error)), "");
+  }
   ASSERT_GE(good["nics"].size(), 1u);
   ASSERT_GE(good["settings"].size(), 1u);
   const json softnet_row = {{"cpu", 0}, {"processed", 1}, {"dropped", 0}, {"time_squeeze", 0}};
@@ -148,6 +153,8 @@ TEST(Schema, EachViolationNamesTheFieldAndTheRule) {
        "/softnet/0/processed", "(maximum)"},
       {"/summary/drift", -1, false, "/summary/drift", "(minimum)"},
       {"/journal_entries", true, false, "/journal_entries", "(type)"},
+      {"/journal_error", std::string(8193, 'e'), false, "/journal_error", "(maxLength)"},
+      {"/journal_error", 1, false, "/journal_error", "is integer, must be string (type)"},
       {"/last_apply", "yesterday", false, "/last_apply", "matches no allowed form (oneOf)"},
       {"/last_apply", {{"command", "apply"}, {"result", "evil"}, {"time", "t"}}, false, "/last_apply/result", "(enum)"},
       {"/load", load, false, "/load/nics/0/rx_queue_pps/x", "(propertyNames)"},

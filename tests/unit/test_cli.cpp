@@ -267,17 +267,36 @@ TEST_F(Cli, ApplyWritesOneDocumentAndStatusShowsIt) {
   EXPECT_TRUE(nlohmann::json::parse(garbage.out)["last_apply"].is_null()) << garbage.out;
 }
 
+// A journal that cannot be read is said in every output of status, so that a person and a
+// monitoring system can each tell it from a journal that holds nothing.
 TEST_F(Cli, StatusSaysWhenItCannotReadTheJournal) {
   const std::string dirs = root() + " --state-dir " + dir_.path() + "/state --run-dir " + dir_.path() + "/run";
+  const auto stdout_of = [&](const std::string& args) {
+    return run_command(std::string(GN_AGENT_BIN) + " " + args + " " + dirs + " 2>/dev/null");
+  };
   ASSERT_EQ(run("apply " + dirs).code, 0);
+  const std::string journal = dir_.path() + "/state/journal.json";
   const Ran fine = run("status " + dirs);
   ASSERT_EQ(fine.code, 0) << fine.out;
   EXPECT_EQ(fine.out.find("journal"), std::string::npos) << fine.out;
-  std::ofstream(dir_ / "state/journal.json") << R"({"format": 2, "entries": )";
-  const Ran r = run("status " + dirs);
-  EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("warning"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(dir_.path() + "/state/journal.json"), std::string::npos) << r.out;
+  EXPECT_FALSE(nlohmann::json::parse(stdout_of("status --json").out).contains("journal_error"));
+  EXPECT_NE(stdout_of("status --prometheus").out.find("\nguest_nettune_journal_readable 1\n"), std::string::npos);
+
+  std::ofstream(journal) << R"({"format": 2, "entries": )";
+  const Ran table = run("status " + dirs);
+  EXPECT_EQ(table.code, 0) << table.out;
+  EXPECT_NE(table.out.find("journal unreadable: " + journal + ": is not JSON"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("original value(s) kept"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("warning"), std::string::npos) << "said once, in the table: " << table.out;
+  const auto json = stdout_of("status --json");
+  ASSERT_EQ(json.code, 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["journal_entries"], 0);
+  EXPECT_EQ(doc["journal_error"].get<std::string>().rfind(journal + ": is not JSON", 0), 0u) << json.out;
+  EXPECT_EQ(doc.dump(2) + "\n", json.out) << "the field in its sorted place";
+  const Ran json_err = run_command(std::string(GN_AGENT_BIN) + " status --json " + dirs + " 2>&1 >/dev/null");
+  EXPECT_NE(json_err.out.find("warning: " + journal), std::string::npos) << json_err.out;
+  EXPECT_NE(stdout_of("status --prometheus").out.find("\nguest_nettune_journal_readable 0\n"), std::string::npos);
 }
 
 TEST_F(Cli, CaptureThenPlan) {

@@ -158,6 +158,7 @@ class Applier {
 
   // Phase A for one NIC (or the sysctls): what differs now, and the originals to journal.
   void read_group(Group& g, std::vector<JournalEntry>& originals) {
+    const size_t journalled = originals.size(), listed = report_.writes.size();
     for (const Setting* s : settings(g)) {
       if (s->action == Action::Skip) report_.not_applicable.push_back({s->nic.str(), s->path(), std::string(s->reason)});
       if (s->kind != SettingKind::Channels || s->action == Action::Skip) continue;
@@ -197,7 +198,16 @@ class Applier {
         continue;
       }
       // Differs from the plan as the probe read it under the lock: phase B reads it again on
-      // the file it writes.
+      // the file it writes. What could not be read has no original to journal (a NIC removed
+      // while the probe read it): the NIC is left alone, as on any failure.
+      if (s->current.empty()) {
+        fail(g.nic, s->path(), make_error(ctx_.root.display(s->path()), "could not be read when probed",
+                                          "nothing of this NIC was written; run apply again"));
+        mark_failed(g);
+        originals.erase(originals.begin() + static_cast<std::ptrdiff_t>(journalled), originals.end());
+        report_.writes.erase(report_.writes.begin() + static_cast<std::ptrdiff_t>(listed), report_.writes.end());
+        return;
+      }
       if (ctx_.dry_run) report_.writes.push_back({s, nullptr});
       else originals.push_back({s->path(), s->kind, g.nic, s->current});
     }

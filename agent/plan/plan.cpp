@@ -427,8 +427,11 @@ class Planner {
       Value want_cpus = on ? node_mask_of(blocks.empty() ? usable_ : blocks[q % blocks.size()]) : no_cpus;
       const Action cpus_action = action_for(cpus, want_cpus);
       add(SettingKind::RpsCpus, &n, static_cast<int>(q), text_of(cpus), std::move(want_cpus), cpus_action, kept_why);
-      add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), text_of(cnt), want_cnt, action_for(cnt, want_cnt),
-          kept_why_cnt);
+      if (r && !cnt.readable())  // as rps_cpus above; also a NIC that went while the probe read it
+        add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), "", {}, Action::Skip, "RFS " + read_error_reason(cnt));
+      else
+        add(SettingKind::RpsFlowCnt, &n, static_cast<int>(q), text_of(cnt), want_cnt, action_for(cnt, want_cnt),
+            kept_why_cnt);
     }
     if (on) rfs_wanted_ = true;
   }

@@ -377,6 +377,33 @@ TEST(Apply, EachNicIsWrittenAsOneRunWhereverThePlanPutsItsSettings) {
   EXPECT_EQ(differences(dump(rig.dir.path()), dump(in_order.dir.path())), "");
 }
 
+// A file the probe could not read (its NIC removed as the probe read it) has no original to
+// journal: that NIC is left alone and reported, and the journal stays one that loads.
+TEST(Apply, AWriteWithoutAnOriginalLeavesItsNicAloneAndTheJournalLoadable) {
+  Rig rig("bond-over-virtio");
+  const auto before = dump(rig.dir.path());
+  std::string target;
+  auto r = rig.apply(false, nullptr, [&](Plan& plan) {
+    Setting* last = nullptr;  // eth0's last write: the ones before it were journalled already
+    for (auto& st : plan.settings)
+      if (st.nic == "eth0" && st.action == Action::Write && st.kind != SettingKind::Channels) last = &st;
+    if (!last) return;
+    last->current = SharedText();
+    target = last->path();
+  });
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  ASSERT_FALSE(target.empty()) << "the fixture plans a write on eth0";
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_EQ(r->errors[0].nic, "eth0");
+  EXPECT_NE(r->errors[0].error.find("could not be read when probed"), std::string::npos) << r->errors[0].error;
+  EXPECT_EQ(r->failed_nics, std::vector<std::string>{"eth0"});
+  expect_eth0_as_before(*r, rig.dir.path(), before);
+  auto j = Journal::load(rig.dir / "state");
+  ASSERT_TRUE(j.ok()) << j.error().text();
+  for (const auto& e : j->entries()) EXPECT_NE(e.nic, "eth0") << e.target;
+  EXPECT_FALSE(j->entries().empty()) << "the other NIC and the sysctls were journalled";
+}
+
 TEST(Apply, EinvalOnASysctlRollsBackTheSysctls) {
   Rig rig("rhel8.0-9vcpu-4-queues");
   rig.fail_on["netdev_max_backlog"] = EINVAL;

@@ -115,6 +115,30 @@ TEST(Plan, IsDeterministic) {
   EXPECT_EQ(plan_json(f, {}, make_plan(f, {})).dump(), plan_json(f, {}, make_plan(f, {})).dump());
 }
 
+// A flow count the probe could not read (a NIC removed as it read the queue, or a kernel without
+// the file) is left alone with the reason, as an unreadable rps_cpus is: there is no original to
+// journal. The queue's rps_cpus is still planned.
+TEST(Plan, AnUnreadableFlowCountIsSkippedWithItsReason) {
+  Policy policy;
+  policy.rps = RpsMode::On;
+  TempDir dir;
+  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
+  std::filesystem::remove(dir / "sys/class/net/eth0/queues/rx-1/rps_flow_cnt");
+  const Facts f = probe_snapshot(dir.path(), policy);
+  const Plan plan = make_plan(f, policy);
+  const auto counts = of_kind(plan, SettingKind::RpsFlowCnt, "eth0");
+  ASSERT_EQ(counts.size(), 4u);
+  for (const Setting* s : counts) {
+    if (s->queue == 1) {
+      EXPECT_EQ(s->action, Action::Skip);
+      EXPECT_EQ(s->reason.view(), "RFS not present on this kernel");
+    } else {
+      EXPECT_EQ(s->action, Action::Write) << s->path();
+    }
+  }
+  for (const Setting* s : of_kind(plan, SettingKind::RpsCpus, "eth0")) EXPECT_NE(s->action, Action::Skip) << s->path();
+}
+
 TEST(Plan, Rhel74DriverPicksQueue) {
   const Planned p = plan_fixture("rhel7.4-combined-1-of-8");
   EXPECT_EQ(p.facts.behaviour, DriverBehaviour::DriverSelectsQueue);

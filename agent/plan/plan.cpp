@@ -231,6 +231,7 @@ class Planner {
 
   // A text the plan keeps (own_texts): a reason, kept once for the settings that share it.
   KeptText own(std::string_view text) { return plan_.own_texts.keep(text); }
+  KeptText own(std::initializer_list<std::string_view> parts) { return plan_.own_texts.keep(parts); }
 
   // The text a file holds now, "" when absent or unreadable.
   static const std::shared_ptr<const std::string>& text_of(const SysFile& f) { return f.text; }
@@ -551,7 +552,7 @@ class Planner {
         const Action action = action_for(irq.smp_affinity, want_mask);
         const std::string queue = std::to_string(q);
         // Laid straight into the plan's texts: it keeps one for every IRQ of every NIC.
-        const KeptText why = plan_.own_texts.keep({irq.name, " follows queue ", queue, "'s XPS block (CPUs ", st.lists[b], ")"});
+        const KeptText why = own({irq.name, " follows queue ", queue, "'s XPS block (CPUs ", st.lists[b], ")"});
         Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action, why);
         s.irq = irq.irq;
       }

@@ -28,8 +28,8 @@ gn::Facts wide_facts() {
   c.nodes = {gn::CpuSet::range(0, 511), gn::CpuSet::range(512, 1023)};
   for (unsigned i = 0; i < 512; ++i) c.cores.push_back(gn::CpuSet::of({2 * i, 2 * i + 1}));
   // Shared as the probe shares them: files that hold the same text hold one copy of it.
-  const auto empty = std::make_shared<const std::string>(gn::format_cpumask({}, 1024));
-  const auto zero = std::make_shared<const std::string>("0");
+  const auto empty = gn::Shared<std::string>::make(gn::format_cpumask({}, 1024));
+  const auto zero = gn::Shared<std::string>::make("0");
   for (unsigned n = 0; n < 16; ++n) {
     gn::Nic nic;
     nic.name = "eth" + std::to_string(n);
@@ -87,7 +87,7 @@ BENCHMARK(BM_BaselineCopyFacts)->Unit(benchmark::kMillisecond);
 // that touches every byte the plan compares.
 void BM_BaselineCopyFactsAndTexts(benchmark::State& state) {
   const auto own = [](gn::SysFile& f) {
-    if (f.text) f.text = std::make_shared<const std::string>(*f.text);
+    if (f.text) f.text = gn::Shared<std::string>::make(*f.text);
   };
   for (auto _ : state) {
     gn::Facts copy = facts();

@@ -119,10 +119,10 @@ std::string Target::label() const {
 }
 
 Value Value::mask(ValueType type, CpuSet set, unsigned bits) {
-  return mask(type, std::make_shared<const CpuSet>(std::move(set)), bits);
+  return mask(type, Shared<CpuSet>::make(std::move(set)), bits);
 }
 
-Value Value::mask(ValueType type, std::shared_ptr<const CpuSet> set, unsigned bits) {
+Value Value::mask(ValueType type, Shared<CpuSet> set, unsigned bits) {
   Value v;
   v.type_ = type;
   v.value_ = std::move(set);
@@ -132,7 +132,7 @@ Value Value::mask(ValueType type, std::shared_ptr<const CpuSet> set, unsigned bi
 
 const CpuSet& Value::cpus() const {
   static const CpuSet none;
-  const auto* set = std::get_if<std::shared_ptr<const CpuSet>>(&value_);
+  const auto* set = std::get_if<Shared<CpuSet>>(&value_);
   return set && *set ? **set : none;
 }
 
@@ -143,7 +143,7 @@ long long Value::num() const {
 
 const Channels& Value::counts() const {
   static const Channels none;
-  const auto* c = std::get_if<std::shared_ptr<const Channels>>(&value_);
+  const auto* c = std::get_if<Shared<Channels>>(&value_);
   return c && *c ? **c : none;
 }
 
@@ -157,7 +157,7 @@ Value Value::number(long long n) {
 Value Value::channels(const Channels& c) {
   Value v;
   v.type_ = ValueType::Channels;
-  v.value_ = std::make_shared<const Channels>(c);
+  v.value_ = Shared<Channels>::make(c);
   return v;
 }
 

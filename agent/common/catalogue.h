@@ -7,15 +7,16 @@
 
 #include <climits>
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "channels.h"
 #include "cpuset.h"
 #include "result.h"
+#include "shared.h"
 #include "shared_text.h"
 
 namespace gn {
@@ -186,7 +187,7 @@ class Value {
  public:
   Value() = default;  // none: a setting without a wanted value
   static Value mask(ValueType type, CpuSet set, unsigned bits);
-  static Value mask(ValueType type, std::shared_ptr<const CpuSet> set, unsigned bits);
+  static Value mask(ValueType type, Shared<CpuSet> set, unsigned bits);
   static Value number(long long n);
   static Value channels(const Channels& c);
 
@@ -204,9 +205,9 @@ class Value {
   std::string for_people() const;
 
  private:
-  // One of these, as type_ says (a plan holds a value for every queue and IRQ of every NIC: 32
+  // One of these, as type_ says (a plan holds a value for every queue and IRQ of every NIC: 24
   // bytes, where each kind's own member made 72).
-  std::variant<std::monostate, std::shared_ptr<const CpuSet>, long long, std::shared_ptr<const Channels>> value_;
+  std::variant<std::monostate, Shared<CpuSet>, long long, Shared<Channels>> value_;
   unsigned bits_ = 0;  // a mask's width
   std::optional<ValueType> type_;
 };

@@ -4,11 +4,12 @@
 // has tens of thousands of them); the settings of one NIC share its name the same way.
 #pragma once
 
-#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "shared.h"
 
 namespace gn {
 
@@ -16,10 +17,10 @@ class SharedText {
  public:
   SharedText() = default;  // ""
   // A text of its own (one allocation), from a string or a literal, as a std::string takes them.
-  SharedText(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}  // NOLINT
-  SharedText(const char* text) : SharedText(std::string(text)) {}                                // NOLINT
-  // The same text as `text` holds, shared (null: "").
-  SharedText(std::shared_ptr<const std::string> text) : text_(std::move(text)) {}  // NOLINT
+  SharedText(std::string text) : text_(Shared<std::string>::make(std::move(text))) {}  // NOLINT
+  SharedText(const char* text) : SharedText(std::string(text)) {}                     // NOLINT
+  // The same text as `text` holds, shared (none: "").
+  SharedText(Shared<std::string> text) : text_(std::move(text)) {}  // NOLINT
 
   const std::string& str() const { return text_ ? *text_ : empty_text(); }
   std::string_view view() const { return str(); }
@@ -49,7 +50,7 @@ class SharedText {
     static const std::string empty;
     return empty;
   }
-  std::shared_ptr<const std::string> text_;
+  Shared<std::string> text_;
 };
 
 }  // namespace gn

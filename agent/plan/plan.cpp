@@ -21,7 +21,7 @@ const char* to_string(Action a) {
   return "?";
 }
 
-static_assert(sizeof(Setting) <= 96, "a wide guest's plan holds tens of thousands of settings");
+static_assert(sizeof(Setting) <= 72, "a wide guest's plan holds tens of thousands of settings");
 
 KeptText TextBlocks::keep(std::initializer_list<std::string_view> parts) {
   size_t size = 0;
@@ -234,7 +234,7 @@ class Planner {
   KeptText own(std::initializer_list<std::string_view> parts) { return plan_.own_texts.keep(parts); }
 
   // The text a file holds now, "" when absent or unreadable.
-  static const std::shared_ptr<const std::string>& text_of(const SysFile& f) { return f.text; }
+  static const Shared<std::string>& text_of(const SysFile& f) { return f.text; }
 
   // The NIC's name, one copy for all its settings.
   const SharedText& nic_name(const Nic& nic) {
@@ -381,7 +381,7 @@ class Planner {
 
   // A queue file the probe read, or one that is absent (the queue appears when channels change).
   static const SysFile& queue_file(const Queue* q, SettingKind k) {
-    static const SysFile absent{nullptr, ENOENT};
+    static const SysFile absent{{}, ENOENT};
     const SysFile* f = q ? q->file(k) : nullptr;
     return f ? *f : absent;
   }

@@ -10,6 +10,7 @@
 #include "channels.h"
 #include "cpuset.h"
 #include "kernel_release.h"
+#include "shared.h"
 #include "softnet.h"
 
 namespace gn {
@@ -19,9 +20,9 @@ namespace gn {
 // untuned guest's are all alike, a tuned one's repeat queue for queue on every NIC), and a mask
 // of 1024 CPUs is 288 characters.
 struct SysFile {
-  std::shared_ptr<const std::string> text;  // trimmed; null when absent or unreadable
-  int error = 0;                            // errno of the failed read (ENOENT when absent)
-  bool readable() const { return text != nullptr; }
+  Shared<std::string> text;  // trimmed; none when absent or unreadable
+  int error = 0;             // errno of the failed read (ENOENT when absent)
+  bool readable() const { return static_cast<bool>(text); }
 };
 
 struct CpuFacts {

@@ -18,15 +18,15 @@ namespace {
 // One copy of each text the probe reads (SysFile), kept while it probes.
 class TextPool {
  public:
-  std::shared_ptr<const std::string> share(std::string text) {
+  Shared<std::string> share(std::string text) {
     if (auto it = pool_.find(text); it != pool_.end()) return it->second;
-    auto shared = std::make_shared<const std::string>(std::move(text));
+    auto shared = Shared<std::string>::make(std::move(text));
     pool_.emplace(*shared, shared);
     return shared;
   }
 
  private:
-  std::unordered_map<std::string_view, std::shared_ptr<const std::string>> pool_;  // keys view the values
+  std::unordered_map<std::string_view, Shared<std::string>> pool_;  // keys view the values
 };
 
 // Reads one kernel file into a SysFile (never fails: the failure is recorded in it); a target

@@ -113,5 +113,38 @@ TEST(Values, WhatTheKernelKeeps) {
   EXPECT_FALSE(kernel_kept(Kept::Same, "4096", Value::number(3000), online));
 }
 
+// The value a plan's settings and the probe's files share: copies hold one value, moved-from and
+// assigned-over copies let theirs go, and the last copy frees it (counted without atomics).
+TEST(Shared, CopiesHoldOneValueUntilTheLastGoes) {
+  struct Counted {
+    int* alive;
+    explicit Counted(int* a) : alive(a) { ++*alive; }
+    Counted(const Counted&) = delete;
+    ~Counted() { --*alive; }
+  };
+  int alive = 0;
+  {
+    auto a = Shared<Counted>::make(&alive);
+    EXPECT_EQ(alive, 1);
+    Shared<Counted> b = a, c;
+    EXPECT_TRUE(a == b);
+    EXPECT_EQ(a.use_count(), 2u);
+    c = std::move(b);
+    EXPECT_FALSE(static_cast<bool>(b));
+    EXPECT_EQ(c.use_count(), 2u);
+    c = c;  // onto itself: still held
+    EXPECT_EQ(c.use_count(), 2u);
+    a = Shared<Counted>();
+    EXPECT_EQ(alive, 1) << "c still holds it";
+    EXPECT_EQ(c.use_count(), 1u);
+    auto other = Shared<Counted>::make(&alive);
+    EXPECT_EQ(alive, 2);
+    c = other;
+    EXPECT_EQ(alive, 1) << "assigning over the last copy frees it";
+    EXPECT_TRUE(c == other);
+  }
+  EXPECT_EQ(alive, 0);
+}
+
 }  // namespace
 }  // namespace gn

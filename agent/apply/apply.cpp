@@ -143,11 +143,10 @@ class Applier {
     if (ctx_.dry_run) return;
     const Nic* nic = ctx_.facts ? ctx_.facts->find_nic(g.nic) : nullptr;
     if (nic == nullptr) return;
-    const SharedText name(g.nic);  // one copy for the targets below
-    const auto add = [&](const SysFile& f, const Target& t) {
+    const SharedText& name = g.channels->nic;  // the plan's copy, for the targets below
+    const auto add = [&](const SysFile& f, Target t) {
       if (!row(t.kind).channels_reset || !f.readable()) return;
-      std::string path = t.path();
-      if (!ctx_.journal->has(path)) out.push_back({std::move(path), t.kind, g.nic, f.text});
+      if (!ctx_.journal->has(t)) out.emplace_back(std::move(t), f.text);
     };
     for (const auto* queues : {&nic->rx, &nic->tx})
       for (const auto& q : *queues)
@@ -179,7 +178,7 @@ class Applier {
       g.channels_now = *now;
       g.channels_want = want;
       if (ctx_.dry_run) report_.writes.push_back(planned_write(*s, channels_setting_text(*now)));
-      else originals.push_back({s->path(), s->kind, g.nic, channels_setting_text(*now)});
+      else originals.emplace_back(*s, channels_setting_text(*now));
     }
     if (g.channels) {
       // Queue values are read again after the change; keep what is there now.
@@ -209,7 +208,7 @@ class Applier {
         return;
       }
       if (ctx_.dry_run) report_.writes.push_back({s, nullptr});
-      else originals.push_back({s->path(), s->kind, g.nic, s->current});
+      else originals.emplace_back(*s, s->current);
     }
   }
 
@@ -340,51 +339,53 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
   rep.dry_run = ctx.dry_run;
   std::vector<const JournalEntry*> todo;
   for (const auto& e : journal.entries())
-    if (nics.empty() || std::find(nics.begin(), nics.end(), e.nic) != nics.end()) todo.push_back(&e);
+    if (nics.empty() || std::find(nics.begin(), nics.end(), e.nic.str()) != nics.end()) todo.push_back(&e);
   // The catalogue's revert order: channels before the queues they make, sysctls last.
   std::stable_sort(todo.begin(), todo.end(), [](const JournalEntry* a, const JournalEntry* b) {
     return row(a->kind).revert_rank < row(b->kind).revert_rank;
   });
-  std::vector<std::string> forget;
+  std::vector<const JournalEntry*> forget;
   forget.reserve(todo.size());
   rep.writes.reserve(todo.size());
   std::map<std::string, bool> present;  // NIC → still there (asked once per NIC, not per entry)
   for (const JournalEntry* ep : todo) {
     const JournalEntry& e = *ep;
-    if (!e.nic.empty() && !present.count(e.nic)) present[e.nic] = ctx.root.exists(nic_dir(e.nic));
-    const bool nic_gone = !e.nic.empty() && !present[e.nic];
+    const std::string& nic = e.nic.str();
+    std::string path = e.path();
+    if (!nic.empty() && !present.count(nic)) present[nic] = ctx.root.exists(nic_dir(nic));
+    const bool nic_gone = !nic.empty() && !present[nic];
     if (nic_gone) {
-      rep.gone.push_back({e.nic, e.target, e.nic + " no longer exists"});
-      forget.push_back(e.target);
+      rep.gone.push_back({nic, std::move(path), nic + " no longer exists"});
+      forget.push_back(ep);
       continue;
     }
     if (e.kind == SettingKind::Channels) {
-      auto cur = ctx.ethtool.channels(e.nic);
+      auto cur = ctx.ethtool.channels(nic);
       auto want = cur ? parse_value(ValueType::Channels, e.original, *cur) : Result<Value>(cur.error());
       if (!want) {
-        rep.errors.push_back({e.nic, e.target, want.error().text(), "the entry stays in the journal"});
+        rep.errors.push_back({nic, std::move(path), want.error().text(), "the entry stays in the journal"});
         continue;
       }
       if (want->counts() == *cur) {
-        rep.unchanged.push_back(e.target);
-        forget.push_back(e.target);
+        rep.unchanged.push_back(std::move(path));
+        forget.push_back(ep);
         continue;
       }
       if (!ctx.dry_run) {
-        if (auto r = ctx.ethtool.set_channels(e.nic, want->counts()); !r) {
-          rep.errors.push_back({e.nic, e.target, r.error().text(), "the entry stays in the journal"});
+        if (auto r = ctx.ethtool.set_channels(nic, want->counts()); !r) {
+          rep.errors.push_back({nic, std::move(path), r.error().text(), "the entry stays in the journal"});
           continue;
         }
       }
-      rep.writes.push_back({e.nic, e.target, e.kind, channels_setting_text(*cur), want->text()});
-      forget.push_back(e.target);
+      rep.writes.push_back({nic, std::move(path), e.kind, channels_setting_text(*cur), want->text()});
+      forget.push_back(ep);
       continue;
     }
     bool wrote = false;
     std::string now;
     Result<void> r;
     if (ctx.dry_run) {
-      auto cur = ctx.root.read(e.target);
+      auto cur = ctx.root.read(path);
       if (cur) {
         now = std::string(trim(*cur));
         wrote = now != e.original;
@@ -392,24 +393,21 @@ Result<RevertReport> revert_journal(Journal& journal, const std::vector<std::str
         r = cur.error();
       }
     } else {
-      Target t;
-      t.kind = e.kind;
-      t.sysctl = find_sysctl_row(e.target.substr(e.target.rfind('/') + 1));
-      r = Applier::restore(ctx.root, ctx.writer, t, e.target, e.original.str(), ctx.online, &wrote, &now);
+      r = Applier::restore(ctx.root, ctx.writer, e, path, e.original.str(), ctx.online, &wrote, &now);
     }
     if (!r) {
-      if (r.error().code == ENOENT && !e.nic.empty()) {
+      if (r.error().code == ENOENT && !nic.empty()) {
         // A queue that only existed while our channel count was in force.
-        rep.gone.push_back({e.nic, e.target, "the queue is gone with the channel count it came with"});
-        forget.push_back(e.target);
+        rep.gone.push_back({nic, std::move(path), "the queue is gone with the channel count it came with"});
+        forget.push_back(ep);
       } else {
-        rep.errors.push_back({e.nic, e.target, r.error().text(), "the entry stays in the journal"});
+        rep.errors.push_back({nic, std::move(path), r.error().text(), "the entry stays in the journal"});
       }
       continue;
     }
-    if (wrote) rep.writes.push_back({e.nic, e.target, e.kind, now, e.original.str()});
-    else rep.unchanged.push_back(e.target);
-    forget.push_back(e.target);
+    if (wrote) rep.writes.push_back({nic, std::move(path), e.kind, now, e.original.str()});
+    else rep.unchanged.push_back(std::move(path));
+    forget.push_back(ep);
   }
   if (!ctx.dry_run)
     if (auto r = journal.forget(forget); !r) return r.error();

@@ -9,7 +9,6 @@
 #include <set>
 #include <sstream>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 
 #include "cpuset.h"
@@ -20,6 +19,27 @@
 #include "policy.h"
 
 namespace gn {
+
+bool target_less(const Target& a, const Target& b) {
+  if (a.kind != b.kind) return a.kind < b.kind;
+  const auto nic_less = [&](int& order) {
+    order = a.nic.same_copy(b.nic) ? 0 : a.nic.view().compare(b.nic.view());
+    return order != 0;
+  };
+  int order = 0;
+  switch (row(a.kind).place) {
+    case Place::Ethtool: return nic_less(order) && order < 0;
+    case Place::RxQueue:
+    case Place::TxQueue: return nic_less(order) ? order < 0 : a.queue < b.queue;
+    case Place::Irq: return a.irq < b.irq;
+    case Place::Sysctl: return std::less<const SysctlRow*>()(a.sysctl, b.sysctl);
+  }
+  return false;
+}
+
+bool same_target(const Target& a, const Target& b) { return !target_less(a, b) && !target_less(b, a); }
+
+static_assert(sizeof(JournalEntry) <= 40, "the ifindex in Target's tail: a wide guest journals 20k entries");
 
 namespace {
 constexpr int kJournalFormat = 2;  // 1: before boot ids and ifindexes (0.1.0)
@@ -48,49 +68,58 @@ bool eat(std::string_view& s, std::string_view part) {
   return true;
 }
 
-// s is "<parts...><digits>/<file>" with 1 to max_len digits.
-bool matches_numbered(std::string_view s, std::initializer_list<std::string_view> parts, std::string_view file,
-                      size_t max_len) {
+// The number N of s = "<parts...>N/<file>": 1 to max_len digits, as the kernel names queues and
+// IRQs (no leading zero: "rx-01" is no queue's directory).
+std::optional<unsigned long> numbered(std::string_view s, std::initializer_list<std::string_view> parts,
+                                      std::string_view file, size_t max_len) {
   for (const auto part : parts)
-    if (!eat(s, part)) return false;
+    if (!eat(s, part)) return std::nullopt;
   if (s.size() <= file.size() + 1 || s.substr(s.size() - file.size()) != file || s[s.size() - file.size() - 1] != '/')
-    return false;
+    return std::nullopt;
   const std::string_view digits = s.substr(0, s.size() - file.size() - 1);
-  return digits.size() <= max_len &&
-         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits.empty() || digits.size() > max_len || (digits.size() > 1 && digits[0] == '0') ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoul(std::string(digits));
 }
 
-// Whether the target is a file (or channel count) the agent itself writes for this kind and NIC:
-// the journal must never make revert write anything else. Where each kind lives is its
-// catalogue row (catalogue.h).
-Result<void> check_target(const JournalEntry& e) {
-  const auto bad = [&](const std::string& why) { return make_error("", "target '" + e.target + "' " + why); };
-  const KindRow& k = row(e.kind);
+// The target a journal's path names, if it is a file (or channel count) the agent itself writes
+// for this kind and NIC: the journal must never make revert write anything else. Where each kind
+// lives is its catalogue row (catalogue.h). `nic` is shared by the entries of one NIC.
+Result<Target> target_of(std::string_view path, SettingKind kind, const SharedText& nic) {
+  const auto bad = [&](const std::string& why) { return make_error("", "target '" + std::string(path) + "' " + why); };
+  const KindRow& k = row(kind);
   if (k.place == Place::Sysctl) {
-    if (!e.nic.empty()) return bad("is a sysctl but names NIC '" + e.nic + "'");
-    std::string_view name = e.target;
+    if (!nic.empty()) return bad("is a sysctl but names NIC '" + nic.str() + "'");
+    std::string_view name = path;
     if (eat(name, paths::kNetCoreSysctl) && eat(name, "/"))
       for (const auto& r : kSysctls)
-        if (name == r.name) return {};
+        if (name == r.name) return Target{kind, SharedText(), -1, 0, &r};
     return bad("is not a sysctl guest-nettune writes");
   }
-  if (e.nic.empty()) return bad("needs the NIC it belongs to");
-  if (auto r = validate_interface_name(e.nic); !r) return make_error("", "nic: " + r.error().message);
-  std::string_view target = e.target;
-  bool ok = false;
+  if (nic.empty()) return bad("needs the NIC it belongs to");
+  if (auto r = validate_interface_name(nic.str()); !r) return make_error("", "nic: " + r.error().message);
+  std::string_view rest = path;
+  std::optional<unsigned long> n;
   switch (k.place) {
-    case Place::Ethtool: ok = eat(target, "ethtool:") && eat(target, e.nic) && target == ":channels"; break;
-    case Place::RxQueue: ok = matches_numbered(target, {paths::kNetClass, "/", e.nic, "/queues/rx-"}, k.file, 5); break;
-    case Place::TxQueue: ok = matches_numbered(target, {paths::kNetClass, "/", e.nic, "/queues/tx-"}, k.file, 5); break;
-    case Place::Irq: ok = matches_numbered(target, {paths::kIrqDir, "/"}, k.file, 7); break;
+    case Place::Ethtool:
+      if (eat(rest, "ethtool:") && eat(rest, nic) && rest == ":channels") n = 0;
+      break;
+    case Place::RxQueue: n = numbered(rest, {paths::kNetClass, "/", nic, "/queues/rx-"}, k.file, 5); break;
+    case Place::TxQueue: n = numbered(rest, {paths::kNetClass, "/", nic, "/queues/tx-"}, k.file, 5); break;
+    case Place::Irq: n = numbered(rest, {paths::kIrqDir, "/"}, k.file, 7); break;
     case Place::Sysctl: break;
   }
-  return ok ? Result<void>{} : bad("is not a " + std::string(to_string(e.kind)) + " file of " + e.nic);
+  if (!n) return bad("is not a " + std::string(to_string(kind)) + " file of " + nic.str());
+  Target t{kind, nic, -1, 0, nullptr};
+  if (k.place == Place::Irq) t.irq = static_cast<unsigned>(*n);
+  else if (k.place != Place::Ethtool) t.queue = static_cast<int>(*n);
+  return t;
 }
 
 // Whether the original is a value of the target's kind, as the kernel prints it.
 Result<void> check_original(const JournalEntry& e) {
-  const auto bad = [&](const std::string& why) { return make_error("", "original of " + e.target + " " + why); };
+  const auto bad = [&](const std::string& why) { return make_error("", "original of " + e.path() + " " + why); };
   const std::string& original = e.original.str();
   if (original.size() > kMaxOriginal) return bad("is longer than " + std::to_string(kMaxOriginal) + " bytes");
   if (e.kind == SettingKind::Channels) {
@@ -152,9 +181,10 @@ struct RawJournal {
   int checked_format = 0;   // the format they were checked against (0: none yet, -1: more than one)
   std::vector<JournalEntry> checked;
   std::optional<std::pair<size_t, std::string>> first_error;  // entry index, why
+  SharedText nic;  // the last entry's NIC: the entries of one NIC share its name
 };
 
-Result<JournalEntry> parse_entry(RawEntry& raw, int format);
+Result<JournalEntry> parse_entry(RawEntry& raw, int format, SharedText& nic);
 
 // Reads the journal's JSON (nlohmann's strict parser, as events) into a RawJournal without
 // building a document: a journal of every queue of a wide guest is read at every run. A key
@@ -326,7 +356,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
     const int format = known ? static_cast<int>(out_.format.unsigned_value) : kJournalFormat;
     if (out_.checked_format == 0) out_.checked_format = format;
     else if (out_.checked_format != format) out_.checked_format = -1;
-    auto e = parse_entry(raw, format);
+    auto e = parse_entry(raw, format, out_.nic);
     if (!e) {
       out_.first_error = std::make_pair(index, e.error().message);
       return;
@@ -340,7 +370,7 @@ class JournalReader : public nlohmann::json_sax<nlohmann::json> {
   Field field_ = Field::None;
 };
 
-Result<JournalEntry> parse_entry(RawEntry& raw, int format) {
+Result<JournalEntry> parse_entry(RawEntry& raw, int format, SharedText& nic) {
   if (!raw.object) return make_error("", "is not an object");
   // Keys in sorted order, as a document lists them: the first one of no known name.
   std::optional<std::string> unknown = raw.first_unknown;
@@ -354,25 +384,33 @@ Result<JournalEntry> parse_entry(RawEntry& raw, int format) {
       {"target", &raw.target}, {"kind", &raw.kind}, {"nic", &raw.nic}, {"original", &raw.original}};
   for (const auto& [name, v] : strings)
     if (v->type != Scalar::Type::String) return make_error("", "'" + std::string(name) + "' is not a string");
-  JournalEntry e;
   const auto kind = setting_kind_from_string(raw.kind.text);
   if (!kind) return make_error("", "unknown kind " + raw.kind.dump());
-  e.kind = *kind;
-  e.target = std::move(raw.target.text);
-  e.nic = std::move(raw.nic.text);
-  e.original = std::move(raw.original.text);
+  unsigned ifindex = 0;
   if (format >= 2) {
     if (raw.ifindex.type != Scalar::Type::Unsigned || raw.ifindex.unsigned_value > 0x7fffffffULL)
       return make_error("", "'ifindex' is not an interface index");
-    e.ifindex = static_cast<unsigned>(raw.ifindex.unsigned_value);
-    if (e.nic.empty() && e.ifindex != 0) return make_error("", "a sysctl has no ifindex");
+    ifindex = static_cast<unsigned>(raw.ifindex.unsigned_value);
+    if (raw.nic.text.empty() && ifindex != 0) return make_error("", "a sysctl has no ifindex");
   }
-  if (auto r = check_target(e); !r) return r.error();
+  if (nic != raw.nic.text) nic = SharedText(std::move(raw.nic.text));
+  auto target = target_of(raw.target.text, *kind, nic);
+  if (!target) return target.error();
+  JournalEntry e(std::move(*target), std::move(raw.original.text), ifindex);
   if (auto r = check_original(e); !r) return r.error();
   return e;
 }
 
 }  // namespace
+
+Result<JournalEntry> JournalEntry::of(std::string_view path, SettingKind kind, const std::string& nic,
+                                      SharedText original, unsigned ifindex) {
+  auto target = target_of(path, kind, SharedText(nic));
+  if (!target) return target.error();
+  JournalEntry e(std::move(*target), std::move(original), ifindex);
+  if (auto r = check_original(e); !r) return r.error();
+  return e;
+}
 
 std::string read_boot_id(const SysRoot& root) {
   auto text = root.read(paths::kBootId);
@@ -399,8 +437,8 @@ void Journal::write_json(std::ostream& out, const std::string& boot_id, const st
     j.key("entries").begin_array();
     for (const auto& e : entries) {
       j.begin_object();
-      j.member("ifindex", e.ifindex).member("kind", to_string(e.kind)).member("nic", e.nic);
-      j.member("original", e.original.view()).member("target", e.target);
+      j.member("ifindex", e.ifindex).member("kind", to_string(e.kind)).member("nic", e.nic.view());
+      j.member("original", e.original.view()).member("target", e.path());
       j.end_object();
     }
     j.end_array();
@@ -435,6 +473,18 @@ void start_raw(RawJournal& raw, bool stream, bool keep_originals, size_t text_si
   if (stream) raw.checked.reserve(std::min(text_size / 64, kMaxEntries));
 }
 
+// The first entry whose target an earlier entry has (entries.size() when none does).
+size_t first_twice(const std::vector<JournalEntry>& entries) {
+  std::vector<uint32_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return target_less(entries[a], entries[b]); });
+  size_t first = entries.size();
+  for (size_t k = 1; k < order.size(); ++k)
+    if (same_target(entries[order[k - 1]], entries[order[k]])) first = std::min<size_t>(first, order[k]);
+  return first;
+}
+
 // Checks what was read. nullopt: streaming checked the entries against another format than the
 // file turns out to have, and the text must be read again without streaming.
 std::optional<Result<JournalFile>> check_raw(RawJournal& raw, bool keep_originals) {
@@ -466,31 +516,32 @@ std::optional<Result<JournalFile>> check_raw(RawJournal& raw, bool keep_original
     if (raw.checked_format != 0 && raw.checked_format != f.format) return std::nullopt;
     // The first target journalled twice is before the first entry that failed (only those
     // before it were kept), so it is the first error.
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(raw.checked.size());
-    for (size_t i = 0; i < raw.checked.size(); ++i)
-      if (!seen.insert(raw.checked[i].target).second)
-        return Result<JournalFile>(
-            make_error("", "entry " + std::to_string(i) + ": target " + raw.checked[i].target + " is journalled twice"));
+    if (const size_t i = first_twice(raw.checked); i < raw.checked.size())
+      return Result<JournalFile>(
+          make_error("", "entry " + std::to_string(i) + ": target " + raw.checked[i].path() + " is journalled twice"));
     if (raw.first_error)
       return Result<JournalFile>(
           make_error("", "entry " + std::to_string(raw.first_error->first) + ": " + raw.first_error->second));
     f.entries = std::move(raw.checked);
     return Result<JournalFile>(std::move(f));
   }
-  // Views of the targets in f.entries, which is reserved whole and so never moves them.
   f.entries.reserve(raw.entries.size());
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(raw.entries.size());
+  SharedText nic;
   for (size_t i = 0; i < raw.entries.size(); ++i) {
-    auto e = parse_entry(raw.entries[i], f.format);
-    if (!e) return Result<JournalFile>(make_error("", "entry " + std::to_string(i) + ": " + e.error().message));
+    auto e = parse_entry(raw.entries[i], f.format, nic);
+    if (!e) {
+      // A target journalled twice before this entry is the first error.
+      if (const size_t k = first_twice(f.entries); k < f.entries.size())
+        return Result<JournalFile>(
+            make_error("", "entry " + std::to_string(k) + ": target " + f.entries[k].path() + " is journalled twice"));
+      return Result<JournalFile>(make_error("", "entry " + std::to_string(i) + ": " + e.error().message));
+    }
     if (!keep_originals) e->original = SharedText();
     f.entries.push_back(std::move(*e));
-    if (!seen.insert(f.entries.back().target).second)
-      return Result<JournalFile>(make_error(
-          "", "entry " + std::to_string(i) + ": target " + f.entries.back().target + " is journalled twice"));
   }
+  if (const size_t i = first_twice(f.entries); i < f.entries.size())
+    return Result<JournalFile>(
+        make_error("", "entry " + std::to_string(i) + ": target " + f.entries[i].path() + " is journalled twice"));
   return Result<JournalFile>(std::move(f));
 }
 
@@ -524,8 +575,8 @@ std::optional<Result<JournalFile>> read_plain_journal(FileBlocks& file, bool kee
 }
 
 // Orders positions in `entries` by the target of the entry at each.
-auto by_path(const std::vector<JournalEntry>& entries) {
-  return [of = &entries](uint32_t a, uint32_t b) { return (*of)[a].target < (*of)[b].target; };
+auto by_target_of(const std::vector<JournalEntry>& entries) {
+  return [of = &entries](uint32_t a, uint32_t b) { return target_less((*of)[a], (*of)[b]); };
 }
 }  // namespace
 
@@ -552,7 +603,7 @@ Result<Journal> Journal::load(const std::string& dir, const SysRoot& root, bool 
   if (!j) return j;
   std::map<std::string, unsigned> ifindex;
   for (const auto& e : j->entries_)
-    if (!e.nic.empty() && !ifindex.count(e.nic)) ifindex[e.nic] = read_ifindex(root, e.nic);
+    if (!e.nic.empty() && !ifindex.count(e.nic.str())) ifindex[e.nic.str()] = read_ifindex(root, e.nic.str());
   j->set_ifindexes(ifindex);
   return j;
 }
@@ -572,9 +623,9 @@ Result<JournalTargets> Journal::live_targets(const std::string& dir, const SysRo
 JournalTargets::JournalTargets(const std::vector<JournalEntry>& entries) : size_(entries.size()) {
   keys_.reserve(entries.size());
   for (const auto& e : entries)
-    if (!e.nic.empty()) nics_.emplace(e.nic, nics_.size());
+    if (!e.nic.empty()) nics_.emplace(e.nic.str(), nics_.size());
   for (const auto& e : entries) {
-    const auto k = key_of(e, nic_index(e.nic));
+    const auto k = key_of(e);
     if (!k) continue;
     if (const auto n = narrow(*k)) keys_.push_back(*n);
     else wide_keys_.push_back(*k);
@@ -609,46 +660,24 @@ std::optional<uint64_t> JournalTargets::key(SettingKind kind, size_t nic, unsign
   return n << 40 | uint64_t(static_cast<unsigned>(kind)) << 32 | number;
 }
 
-std::optional<uint64_t> JournalTargets::key_of(const JournalEntry& e, size_t nic) const {
-  const std::string_view t = e.target;
-  const size_t slash = t.rfind('/');
-  switch (row(e.kind).place) {
-    case Place::Ethtool: return key(e.kind, nic, 0);
-    case Place::Sysctl: {
-      if (slash == std::string_view::npos) return std::nullopt;
-      const SysctlRow* r = find_sysctl_row(t.substr(slash + 1));
-      if (r == nullptr) return std::nullopt;
-      return key(e.kind, 0, static_cast<unsigned long>(r - kSysctls));
-    }
+// nullopt: a target no entry can have (a queue without its number, a sysctl without its row).
+std::optional<uint64_t> JournalTargets::key_of(const Target& t) const {
+  switch (row(t.kind).place) {
+    case Place::Ethtool: return key(t.kind, nic_index(t.nic), 0);
+    case Place::Sysctl:
+      if (t.sysctl == nullptr) return std::nullopt;
+      return key(t.kind, 0, static_cast<unsigned long>(t.sysctl - kSysctls));
     case Place::RxQueue:
     case Place::TxQueue:
-    case Place::Irq: {
-      // ".../rx-12/rps_cpus", "proc/irq/24/smp_affinity": the digits before the last '/' (load()
-      // allows at most 7).
-      if (slash == std::string_view::npos) return std::nullopt;
-      size_t start = slash;
-      while (start > 0 && t[start - 1] >= '0' && t[start - 1] <= '9') --start;
-      const std::string_view digits = t.substr(start, slash - start);
-      if (digits.empty() || digits.size() > 9 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
-      return key(e.kind, nic, std::stoul(std::string(digits)));
-    }
+      if (t.queue < 0) return std::nullopt;
+      return key(t.kind, nic_index(t.nic), static_cast<unsigned long>(t.queue));
+    case Place::Irq: return key(t.kind, 0, t.irq);
   }
   return std::nullopt;
 }
 
 bool JournalTargets::has(const Target& t) const {
-  std::optional<uint64_t> k;
-  switch (row(t.kind).place) {
-    case Place::Ethtool: k = key(t.kind, nic_index(t.nic), 0); break;
-    case Place::Sysctl:
-      if (t.sysctl != nullptr) k = key(t.kind, 0, static_cast<unsigned long>(t.sysctl - kSysctls));
-      break;
-    case Place::RxQueue:
-    case Place::TxQueue:
-      if (t.queue >= 0) k = key(t.kind, nic_index(t.nic), static_cast<unsigned long>(t.queue));
-      break;
-    case Place::Irq: k = key(t.kind, 0, t.irq); break;
-  }
+  const auto k = key_of(t);
   if (!k) return false;
   if (const auto n = narrow(*k)) return std::binary_search(keys_.begin(), keys_.end(), *n);
   return std::binary_search(wide_keys_.begin(), wide_keys_.end(), *k);
@@ -701,17 +730,17 @@ const std::vector<uint32_t>& Journal::by_target() const {
   if (!indexed_) {
     by_target_.resize(entries_.size());
     for (size_t i = 0; i < entries_.size(); ++i) by_target_[i] = static_cast<uint32_t>(i);
-    std::sort(by_target_.begin(), by_target_.end(), by_path(entries_));
+    std::sort(by_target_.begin(), by_target_.end(), by_target_of(entries_));
     indexed_ = true;
   }
   return by_target_;
 }
 
-bool Journal::has(const std::string& target) const {
+bool Journal::has(const Target& target) const {
   const auto& index = by_target();
   auto it = std::lower_bound(index.begin(), index.end(), target,
-                             [&](uint32_t i, const std::string& t) { return entries_[i].target < t; });
-  return it != index.end() && entries_[*it].target == target;
+                             [&](uint32_t i, const Target& t) { return target_less(entries_[i], t); });
+  return it != index.end() && same_target(entries_[*it], target);
 }
 
 unsigned Journal::ifindex_now(const std::string& nic) const {
@@ -749,11 +778,11 @@ Result<void> Journal::record(std::vector<JournalEntry> entries) {
   // (the batch in target order, equal targets in their order: the first of them is new).
   std::vector<uint32_t> order(entries.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::stable_sort(order.begin(), order.end(), by_path(entries));
+  std::stable_sort(order.begin(), order.end(), by_target_of(entries));
   std::vector<bool> is_new(entries.size());
   for (size_t k = 0; k < order.size(); ++k) {
-    const std::string& t = entries[order[k]].target;
-    is_new[order[k]] = (k == 0 || entries[order[k - 1]].target != t) && !has(t);
+    const JournalEntry& t = entries[order[k]];
+    is_new[order[k]] = (k == 0 || !same_target(entries[order[k - 1]], t)) && !has(t);
   }
   order = {};
   // The new entries, in order, gathered at the front of the caller's vector; on the first apply
@@ -762,7 +791,7 @@ Result<void> Journal::record(std::vector<JournalEntry> entries) {
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!is_new[i]) continue;
     JournalEntry& e = entries[i];
-    e.ifindex = e.nic.empty() ? 0 : ifindex_now(e.nic);
+    e.ifindex = e.nic.empty() ? 0 : ifindex_now(e.nic.str());
     if (i != fresh) entries[fresh] = std::move(e);
     ++fresh;
   }
@@ -778,20 +807,25 @@ Result<void> Journal::record(std::vector<JournalEntry> entries) {
   // The index of the new entries, merged into the old.
   for (size_t i = before; i < entries_.size(); ++i) by_target_.push_back(static_cast<uint32_t>(i));
   const auto old_end = by_target_.begin() + static_cast<std::ptrdiff_t>(before);
-  std::sort(old_end, by_target_.end(), by_path(entries_));
-  std::inplace_merge(by_target_.begin(), old_end, by_target_.end(), by_path(entries_));
+  std::sort(old_end, by_target_.end(), by_target_of(entries_));
+  std::inplace_merge(by_target_.begin(), old_end, by_target_.end(), by_target_of(entries_));
   return save();
 }
 
-Result<void> Journal::forget(const std::vector<std::string>& targets) {
-  // Views of the caller's strings, which outlive this call and do not move.
-  std::unordered_set<std::string_view> drop;
-  drop.reserve(targets.size());
-  for (const auto& t : targets) drop.insert(t);
+Result<void> Journal::forget(const std::vector<const JournalEntry*>& entries) {
+  std::vector<bool> drop(entries_.size());
+  const std::less<const JournalEntry*> before_it;
+  for (const JournalEntry* e : entries)
+    if (!before_it(e, entries_.data()) && before_it(e, entries_.data() + entries_.size()))
+      drop[static_cast<size_t>(e - entries_.data())] = true;
   const size_t before = entries_.size();
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const JournalEntry& e) { return drop.count(e.target) > 0; }),
-                 entries_.end());
+  size_t kept = 0;
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (!drop[i]) {
+      if (kept != i) entries_[kept] = std::move(entries_[i]);
+      ++kept;
+    }
+  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(kept), entries_.end());
   if (entries_.size() != before) drop_index();
   return entries_.size() != before || stale_in_file_ ? save() : Result<void>{};
 }

@@ -48,7 +48,7 @@ Result<std::vector<std::string>> revert_selection(const SysRoot& root, const Jou
                                                   const std::vector<std::string>& names) {
   std::set<std::string> in_journal;
   for (const auto& e : journal.entries())
-    if (!e.nic.empty()) in_journal.insert(e.nic);
+    if (!e.nic.empty()) in_journal.insert(e.nic.str());
   std::set<std::string> out;
   std::function<void(const std::string&, int)> add = [&](const std::string& name, int depth) {
     if (depth > 8 || !out.insert(name).second) return;
@@ -260,7 +260,7 @@ int run_revert(const CliOptions& o, std::ostream& out) {
     spdlog::error("{}", report.error().text());
     return exit_code::kFailed;
   }
-  for (const auto& st : journal->stale()) report->stale.push_back({st.entry.nic, st.entry.target, st.why});
+  for (const auto& st : journal->stale()) report->stale.push_back({st.entry.nic.str(), st.entry.path(), st.why});
   const std::string result = report->errors.empty() ? "ok" : "partial";
   if (o.json) {
     print_json(out, [&](JsonOut& j) { write_revert_json(j, *report, result); });

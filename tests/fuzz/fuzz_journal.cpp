@@ -23,8 +23,8 @@ void require(bool ok) {
   if (!ok) std::abort();
 }
 bool same(const gn::JournalEntry& a, const gn::JournalEntry& b) {
-  return a.target == b.target && a.kind == b.kind && a.nic == b.nic && a.original == b.original &&
-         a.ifindex == b.ifindex;
+  return a.path() == b.path() && gn::same_target(a, b) && a.kind == b.kind && a.nic == b.nic &&
+         a.original == b.original && a.ifindex == b.ifindex;
 }
 // A state directory of this process's own, made once.
 const std::string& state_dir() {
@@ -58,6 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < file->entries.size(); ++i) {
       const JournalEntry& e = file->entries[i];
       require(same(e, back->entries[i]));
+      // Its path names it again, exactly: what revert writes is the file the journal named.
+      const auto again = JournalEntry::of(e.path(), e.kind, e.nic.str(), e.original, e.ifindex);
+      require(again.ok() && same(e, *again));
       if (e.kind == SettingKind::Channels) {
         // Onto limits of both shapes: separate rx/tx (text "rx R tx T") and combined ("combined C").
         Channels combined_limits;
@@ -86,14 +89,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (file) {
     ctx.boot_id = size % 2 ? file->boot_id : std::string("0b6a4f7e-3c1d-4a8e-9f21-5d7c2e8b1a90");
     for (const auto& e : file->entries)
-      if (!e.nic.empty()) ctx.ifindex[e.nic] = size % 3 ? e.ifindex : e.ifindex + 1;
+      if (!e.nic.empty()) ctx.ifindex[e.nic.str()] = size % 3 ? e.ifindex : e.ifindex + 1;
   }
   const auto loaded = Journal::load(state_dir(), ctx);
   require(loaded.ok() == file.ok());
   if (loaded) {
     require(loaded->entries().size() + loaded->stale().size() == file->entries.size());
     for (const auto& s : loaded->stale()) require(!s.why.empty());
-    for (const auto& e : loaded->entries()) require(loaded->has(e.target));
+    for (const auto& e : loaded->entries()) require(loaded->has(e));
   } else {
     require(loaded.error().target.find("journal.json") != std::string::npos);
   }

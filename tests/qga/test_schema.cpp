@@ -61,7 +61,7 @@ TEST(Schema, WhatTheAgentMakesFromEveryFixturePasses) {
   for (const auto& [name, fixture] : named_fixtures()) {
     Rig r(name);
     std::vector<JournalEntry> held;
-    for (const auto& s : r.plan.settings) held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+    for (const auto& s : r.plan.settings) held.emplace_back(s, SharedText());
     const json status = status_json(Status{r.facts, r.policy, r.plan, std::nullopt, JournalTargets(held), std::nullopt});
     EXPECT_EQ(broken(validate_status(status)), "") << name;
     EXPECT_EQ(broken(validate_definition(plan_json(r.facts, r.policy, r.plan), "plan_output")), "") << name;

@@ -10,6 +10,7 @@
 #include "apply.h"
 #include "durable_file.h"
 #include "fixture.h"
+#include "journal_entry.h"
 #include "plan_helpers.h"
 #include "tempdir.h"
 
@@ -400,7 +401,7 @@ TEST(Apply, AWriteWithoutAnOriginalLeavesItsNicAloneAndTheJournalLoadable) {
   expect_eth0_as_before(*r, rig.dir.path(), before);
   auto j = Journal::load(rig.dir / "state");
   ASSERT_TRUE(j.ok()) << j.error().text();
-  for (const auto& e : j->entries()) EXPECT_NE(e.nic, "eth0") << e.target;
+  for (const auto& e : j->entries()) EXPECT_NE(e.nic, "eth0") << e.path();
   EXPECT_FALSE(j->entries().empty()) << "the other NIC and the sysctls were journalled";
 }
 
@@ -498,7 +499,7 @@ TEST(Journal, FirstOriginalWinsAcrossProfilesAndRevertRestoresIt) {
   rig.policy.sysctl_overrides["net.core.netdev_budget"] = 777;
   ASSERT_TRUE(rig.apply().ok());
   for (const auto& e : rig.journal->entries())
-    if (e.target == "proc/sys/net/core/netdev_budget") {
+    if (e.path() == "proc/sys/net/core/netdev_budget") {
       EXPECT_EQ(e.original, "300");
     }
   ASSERT_TRUE(rig.revert().ok());
@@ -534,8 +535,8 @@ TEST(Journal, OriginalsShareTheProbesTextsAndOutliveThem) {
       const auto files = files_read(f);
       for (const auto& e : journal->entries()) {
         if (e.kind == SettingKind::Channels) continue;
-        ASSERT_TRUE(files.count(e.target)) << fixture << ": " << e.target << " was journalled but never read";
-        EXPECT_TRUE(e.original.same_copy(SharedText(files.at(e.target)->text))) << fixture << ": " << e.target;
+        ASSERT_TRUE(files.count(e.path())) << fixture << ": " << e.path() << " was journalled but never read";
+        EXPECT_TRUE(e.original.same_copy(SharedText(files.at(e.path())->text))) << fixture << ": " << e.path();
         ++shared;
       }
     }
@@ -543,14 +544,14 @@ TEST(Journal, OriginalsShareTheProbesTextsAndOutliveThem) {
     // The Facts and the plan are gone: each original is still what its file held before apply.
     for (const auto& e : journal->entries()) {
       if (e.kind == SettingKind::Channels) continue;
-      ASSERT_TRUE(before.count(e.target)) << e.target;
-      EXPECT_EQ(e.original, before.at(e.target)) << fixture << ": " << e.target;
+      ASSERT_TRUE(before.count(e.path())) << e.path();
+      EXPECT_EQ(e.original, before.at(e.path())) << fixture << ": " << e.path();
     }
     const auto saved = Journal::load(rig.dir / "state");
     ASSERT_TRUE(saved.ok()) << saved.error().text();
     ASSERT_EQ(saved->entries().size(), journal->entries().size());
     for (size_t i = 0; i < saved->entries().size(); ++i)
-      EXPECT_EQ(saved->entries()[i].original, journal->entries()[i].original) << saved->entries()[i].target;
+      EXPECT_EQ(saved->entries()[i].original, journal->entries()[i].original) << saved->entries()[i].path();
   }
 }
 
@@ -580,16 +581,17 @@ TEST(Journal, RoundTripsAndIgnoresStaleTempFiles) {
   auto j = Journal::load(d.path());
   ASSERT_TRUE(j.ok());
   EXPECT_FALSE(fs::exists(d / "journal.json.tmp.12345"));
-  ASSERT_TRUE(j->record({{"ethtool:eth0:channels", SettingKind::Channels, "eth0", "rx 0 tx 0 other 0 combined 1"},
-                         {"proc/sys/net/core/dev_weight", SettingKind::Sysctl, "", "64"}})
+  ASSERT_TRUE(j->record({journal_entry("ethtool:eth0:channels", SettingKind::Channels, "eth0", "rx 0 tx 0 other 0 combined 1"),
+                         journal_entry("proc/sys/net/core/dev_weight", SettingKind::Sysctl, "", "64")})
                   .ok());
-  ASSERT_TRUE(j->record({{"proc/sys/net/core/dev_weight", SettingKind::Sysctl, "", "6000"}}).ok());
+  ASSERT_TRUE(j->record({journal_entry("proc/sys/net/core/dev_weight", SettingKind::Sysctl, "", "6000")}).ok());
   auto again = Journal::load(d.path());
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->entries().size(), 2u);
   EXPECT_EQ(again->entries()[1].original, "64");
   EXPECT_EQ(again->entries()[0].kind, SettingKind::Channels);
-  ASSERT_TRUE(again->forget({"proc/sys/net/core/dev_weight"}).ok());
+  ASSERT_EQ(again->entries()[1].path(), "proc/sys/net/core/dev_weight");
+  ASSERT_TRUE(again->forget({&again->entries()[1]}).ok());
   EXPECT_EQ(Journal::load(d.path())->entries().size(), 1u);
 }
 

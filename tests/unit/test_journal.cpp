@@ -10,6 +10,7 @@
 
 #include "fixture.h"
 #include "journal.h"
+#include "journal_entry.h"
 #include "json_plain.h"
 #include "durable_file.h"
 #include "reapply_scope.h"
@@ -57,6 +58,9 @@ std::vector<Refusal> refusals() {
       {"a target escaping the queue dir", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth0/queues/tx-0/../../../../../etc/passwd"; }, "entry 1: target"},
       {"an absolute target", [](json& j) { j["entries"][1]["target"] = "/etc/shadow"; }, "entry 1: target"},
       {"another NIC's file", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth1/queues/tx-0/xps_cpus"; }, "is not a xps_cpus file of eth0"},
+      // No queue's or IRQ's directory: the kernel names them without one.
+      {"a queue with a leading zero", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth0/queues/tx-00/xps_cpus"; }, "is not a xps_cpus file of eth0"},
+      {"an IRQ with a leading zero", [](json& j) { j["entries"][4]["target"] = "proc/irq/025/smp_affinity"; }, "is not a irq_affinity file of eth0"},
       {"a kind that does not match", [](json& j) { j["entries"][1]["kind"] = "rps_cpus"; }, "entry 1: target"},
       {"a sysctl the agent never sets", [](json& j) { j["entries"][5]["target"] = "proc/sys/kernel/core_pattern"; }, "not a sysctl guest-nettune writes"},
       {"a sysctl with a NIC", [](json& j) { j["entries"][5]["nic"] = "eth0"; }, "names NIC"},
@@ -136,8 +140,8 @@ TEST(JournalFile, LoadingAFileOfManyBlocksGivesWhatParsingItsTextGives) {
     std::string mask;  // 1 to 32 groups: 9 to 288 characters
     for (unsigned g = 0; g < q % 32; ++g) mask += "00000000,";
     mask += "0000000f";
-    wide.entries.push_back({"sys/class/net/eth" + std::to_string(q % 7) + "/queues/tx-" + std::to_string(q) + "/xps_cpus",
-                            SettingKind::Xps, "eth" + std::to_string(q % 7), mask, q % 7 + 2});
+    wide.entries.push_back(journal_entry("sys/class/net/eth" + std::to_string(q % 7) + "/queues/tx-" + std::to_string(q) + "/xps_cpus",
+                            SettingKind::Xps, "eth" + std::to_string(q % 7), mask, q % 7 + 2));
   }
   const std::string plain = Journal::to_json(wide);
   ASSERT_GT(plain.size(), 4u * 65536) << "entries on both sides of several block edges";
@@ -176,7 +180,7 @@ TEST(JournalFile, LoadingAFileOfManyBlocksGivesWhatParsingItsTextGives) {
     for (size_t i = 0; i < wide.entries.size(); ++i) {
       const JournalEntry& want = wide.entries[i];
       const JournalEntry& got = loaded->entries()[i];
-      ASSERT_EQ(got.target, want.target) << i;
+      ASSERT_EQ(got.path(), want.path()) << i;
       ASSERT_EQ(got.original, want.original) << i;
       ASSERT_EQ(got.nic, want.nic) << i;
       ASSERT_EQ(got.kind, want.kind) << i;
@@ -188,7 +192,7 @@ TEST(JournalFile, LoadingAFileOfManyBlocksGivesWhatParsingItsTextGives) {
     ASSERT_EQ(targets->size(), wide.entries.size());
     for (unsigned q = 0; q < wide.entries.size(); ++q) {
       const Target t(SettingKind::Xps, "eth" + std::to_string(q % 7), static_cast<int>(q), 0, nullptr);
-      ASSERT_EQ(t.path(), wide.entries[q].target);
+      ASSERT_EQ(t.path(), wide.entries[q].path());
       EXPECT_TRUE(targets->has(t)) << t.path();
       EXPECT_FALSE(targets->has(Target(SettingKind::Xps, "eth" + std::to_string((q + 1) % 7), static_cast<int>(q), 0, nullptr))) << q;
     }
@@ -244,9 +248,9 @@ TEST(JournalBoots, EntriesOfAnEarlierBootAreStaleAndTheFirstApplyOfThisBootWins)
   EXPECT_TRUE(j->entries().empty());
   ASSERT_EQ(j->stale().size(), 6u);
   EXPECT_NE(j->stale()[0].why.find("earlier boot"), std::string::npos) << j->stale()[0].why;
-  EXPECT_FALSE(j->has("proc/sys/net/core/netdev_budget"));
+  EXPECT_FALSE(j->has(target_at("proc/sys/net/core/netdev_budget")));
   // This boot's original for the same target is recorded (the earlier one does not win).
-  ASSERT_TRUE(j->record({{"proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "50000"}}).ok());
+  ASSERT_TRUE(j->record({journal_entry("proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "50000")}).ok());
   const json saved = json::parse(read_text(d / "journal.json"));
   EXPECT_EQ(saved["boot_id"], kBootB);
   ASSERT_EQ(saved["entries"].size(), 1u);
@@ -274,7 +278,7 @@ TEST(JournalDevices, ANicWithAnotherIfindexIsAnotherDevice) {
   EXPECT_NE(j->stale()[0].why.find("eth0 is another device now (ifindex 7, was 2)"), std::string::npos)
       << j->stale()[0].why;
   // The new device's originals are recorded with its ifindex.
-  ASSERT_TRUE(j->record({{"ethtool:eth0:channels", SettingKind::Channels, "eth0", "rx 0 tx 0 other 0 combined 4"}}).ok());
+  ASSERT_TRUE(j->record({journal_entry("ethtool:eth0:channels", SettingKind::Channels, "eth0", "rx 0 tx 0 other 0 combined 4")}).ok());
   const json saved = json::parse(read_text(d / "journal.json"));
   ASSERT_EQ(saved["entries"].size(), 2u);
   EXPECT_EQ(saved["entries"][1]["ifindex"], 7);
@@ -327,7 +331,7 @@ TEST(JournalTargets, TheLiveEntriesOfLoadAndItsRefusals) {
     auto j = Journal::load(d.path(), ctx);
     ASSERT_TRUE(j.ok()) << j.error().text();
     std::vector<std::string> live;
-    for (const auto& e : j->entries()) live.push_back(e.target);
+    for (const auto& e : j->entries()) live.push_back(e.path());
     EXPECT_EQ(live, want) << what;
   }
   EXPECT_EQ(read_text(d / "journal.json"), text) << "reading the targets changes nothing";
@@ -371,7 +375,7 @@ TEST(JournalTargets, TheSystemUnderTheRootSaysWhichEntriesAreLive) {
     auto j = Journal::load(state.path(), sys);
     EXPECT_TRUE(j.ok()) << j.error().text();
     std::vector<std::string> loaded;
-    for (const auto& e : j->entries()) loaded.push_back(e.target);
+    for (const auto& e : j->entries()) loaded.push_back(e.path());
     EXPECT_EQ(loaded, held(*t, good_journal_targets()));
     EXPECT_EQ(t->size(), loaded.size());
     return loaded;
@@ -396,13 +400,11 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
   std::vector<JournalEntry> entries;
   for (size_t i = 0; i < good.size(); ++i) {
     ASSERT_EQ(good[i].path(), doc["entries"][i]["target"]) << i;
-    entries.push_back({doc["entries"][i]["target"], good[i].kind, doc["entries"][i]["nic"], {}, 0});
+    entries.push_back(journal_entry(doc["entries"][i]["target"].get<std::string>(), good[i].kind, doc["entries"][i]["nic"].get<std::string>(), {}, 0));
   }
   // eth1 comes second among the NICs: its keys are not eth0's.
-  entries.push_back({"sys/class/net/eth1/queues/tx-3/xps_cpus", SettingKind::Xps, "eth1", {}, 0});
-  entries.push_back({"proc/irq/40/smp_affinity", SettingKind::IrqAffinity, "eth1", {}, 0});
-  // A number written with a leading zero names no target of a plan: counted, never held.
-  entries.push_back({"sys/class/net/eth0/queues/tx-07/xps_cpus", SettingKind::Xps, "eth0", {}, 0});
+  entries.push_back(journal_entry("sys/class/net/eth1/queues/tx-3/xps_cpus", SettingKind::Xps, "eth1", {}, 0));
+  entries.push_back(journal_entry("proc/irq/40/smp_affinity", SettingKind::IrqAffinity, "eth1", {}, 0));
   const JournalTargets t(entries);
   EXPECT_EQ(t.size(), entries.size());
   for (const auto& g : good) EXPECT_TRUE(t.has(g)) << g.path();
@@ -411,7 +413,6 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
   EXPECT_TRUE(t.has(Target(SettingKind::IrqAffinity, "eth0", 0, 40, nullptr))) << "an IRQ's path names no NIC";
   const Target near_misses[] = {
       Target(SettingKind::Xps, "eth0", 3, 0, nullptr),           // eth1's queue
-      Target(SettingKind::Xps, "eth0", 7, 0, nullptr),           // the entry with "07"
       Target(SettingKind::Xps, "eth0", 1, 0, nullptr),           // another queue
       Target(SettingKind::XpsRxqs, "eth0", 0, 0, nullptr),       // another file of the same queue
       Target(SettingKind::RpsCpus, "eth1", 0, 0, nullptr),       // another NIC
@@ -431,11 +432,12 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
   std::vector<JournalEntry> many;
   for (int n = 0; n < 300; ++n) {
     const std::string nic = "n" + std::to_string(n);
-    many.push_back({"ethtool:" + nic + ":channels", SettingKind::Channels, nic, {}, 0});
+    many.push_back(journal_entry("ethtool:" + nic + ":channels", SettingKind::Channels, nic, {}, 0));
   }
-  many.push_back({"sys/class/net/n0/queues/rx-99999/rps_cpus", SettingKind::RpsCpus, "n0", {}, 0});
-  many.push_back({"proc/irq/9999999/smp_affinity", SettingKind::IrqAffinity, "n299", {}, 0});
-  many.push_back({"sys/class/net/n0/queues/tx-2097152/xps_cpus", SettingKind::Xps, "n0", {}, 0});  // 2^21
+  many.push_back(journal_entry("sys/class/net/n0/queues/rx-99999/rps_cpus", SettingKind::RpsCpus, "n0", {}, 0));
+  many.push_back(journal_entry("proc/irq/9999999/smp_affinity", SettingKind::IrqAffinity, "n299", {}, 0));
+  // 2^21: more digits than load() allows a queue, made here whole.
+  many.emplace_back(Target(SettingKind::Xps, "n0", 2097152, 0, nullptr), SharedText());
   const JournalTargets wide(many);
   EXPECT_EQ(wide.size(), many.size());
   for (int n : {0, 254, 255, 256, 299}) {
@@ -457,7 +459,7 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
 TEST(JournalRecord, NewTargetsAreAddedInOrderAndTheFirstOriginalWins) {
   TempDir d;
   const auto sysctl = [](const char* name, const char* original) {
-    return JournalEntry{std::string("proc/sys/net/core/") + name, SettingKind::Sysctl, "", original};
+    return journal_entry(std::string("proc/sys/net/core/") + name, SettingKind::Sysctl, "", original);
   };
   auto j = Journal::load(d.path(), JournalContext{kBootA, {}});
   ASSERT_TRUE(j.ok()) << j.error().text();
@@ -471,7 +473,7 @@ TEST(JournalRecord, NewTargetsAreAddedInOrderAndTheFirstOriginalWins) {
   ASSERT_EQ(::stat((d / "journal.json").c_str(), &after), 0);
   EXPECT_EQ(after.st_ino, before.st_ino) << "a record of nothing new saved the journal";
   std::vector<std::pair<std::string, std::string>> got;
-  for (const auto& e : j->entries()) got.emplace_back(e.target, e.original);
+  for (const auto& e : j->entries()) got.emplace_back(e.path(), e.original);
   const std::vector<std::pair<std::string, std::string>> want = {
       {"proc/sys/net/core/netdev_budget", "300"}, {"proc/sys/net/core/dev_weight", "64"},
       {"proc/sys/net/core/netdev_max_backlog", "1000"}, {"proc/sys/net/core/netdev_budget_usecs", "2000"}};
@@ -479,9 +481,9 @@ TEST(JournalRecord, NewTargetsAreAddedInOrderAndTheFirstOriginalWins) {
   auto again = Journal::load(d.path(), JournalContext{kBootA, {}});
   ASSERT_TRUE(again.ok()) << again.error().text();
   got.clear();
-  for (const auto& e : again->entries()) got.emplace_back(e.target, e.original);
+  for (const auto& e : again->entries()) got.emplace_back(e.path(), e.original);
   EXPECT_EQ(got, want) << "as saved";
-  EXPECT_TRUE(again->has("proc/sys/net/core/netdev_budget_usecs"));
+  EXPECT_TRUE(again->has(target_at("proc/sys/net/core/netdev_budget_usecs")));
 }
 
 // has() and record() look targets up through an index of the entries in target order: it must
@@ -490,7 +492,7 @@ TEST(JournalRecord, EveryTargetIsFoundAfterRecordsInAnyOrderAndForgets) {
   TempDir d;
   const auto path = [](unsigned q) { return "sys/class/net/eth0/queues/tx-" + std::to_string(q) + "/xps_cpus"; };
   const auto xps = [&](unsigned q, const std::string& original) {
-    return JournalEntry{path(q), SettingKind::Xps, "eth0", original};
+    return journal_entry(path(q), SettingKind::Xps, "eth0", original);
   };
   auto j = Journal::load(d.path(), JournalContext{kBootA, {}});
   ASSERT_TRUE(j.ok()) << j.error().text();
@@ -506,29 +508,34 @@ TEST(JournalRecord, EveryTargetIsFoundAfterRecordsInAnyOrderAndForgets) {
   ASSERT_TRUE(j->record(first).ok());
   ASSERT_TRUE(j->record(second).ok());
   // Stored in the order given.
-  for (unsigned i = 0; i < 60; ++i) EXPECT_EQ(j->entries()[i].target, path(i * 37 % 60)) << i;
-  for (unsigned q = 0; q < 100; ++q) EXPECT_TRUE(j->has(path(q))) << q;
-  for (const std::string& absent : {path(100), path(1) + "x", std::string("sys/class/net/eth0/queues/tx-"), std::string()})
-    EXPECT_FALSE(j->has(absent)) << absent;
+  for (unsigned i = 0; i < 60; ++i) EXPECT_EQ(j->entries()[i].path(), path(i * 37 % 60)) << i;
+  for (unsigned q = 0; q < 100; ++q) EXPECT_TRUE(j->has(target_at(path(q)))) << q;
+  for (const Target& absent : {Target(SettingKind::Xps, "eth0", 100, 0, nullptr), Target(SettingKind::XpsRxqs, "eth0", 1, 0, nullptr),
+                               Target(SettingKind::Xps, "eth1", 1, 0, nullptr), Target(SettingKind::RpsCpus, "eth0", 1, 0, nullptr)})
+    EXPECT_FALSE(j->has(absent)) << absent.path();
   std::map<std::string, std::string> original;
-  for (const auto& e : j->entries()) EXPECT_TRUE(original.emplace(e.target, e.original.str()).second) << e.target;
+  for (const auto& e : j->entries()) EXPECT_TRUE(original.emplace(e.path(), e.original.str()).second) << e.path();
   ASSERT_EQ(original.size(), 100u);
   for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(original[path(q)], q < 60 ? "1" : "2") << q;
 
-  ASSERT_TRUE(j->forget({path(5), path(77)}).ok());
-  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(path(q)), q != 5 && q != 77) << q;
+  std::vector<const JournalEntry*> drop;
+  for (const auto& e : j->entries())
+    if (e.path() == path(5) || e.path() == path(77)) drop.push_back(&e);
+  ASSERT_EQ(drop.size(), 2u);
+  ASSERT_TRUE(j->forget(drop).ok());
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(target_at(path(q))), q != 5 && q != 77) << q;
   ASSERT_TRUE(j->record({xps(77, "8"), xps(3, "10")}).ok());
-  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(path(q)), q != 5) << q;
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(j->has(target_at(path(q))), q != 5) << q;
   ASSERT_EQ(j->entries().size(), 99u);
-  EXPECT_EQ(j->entries().back().target, path(77));
+  EXPECT_EQ(j->entries().back().path(), path(77));
   EXPECT_EQ(j->entries().back().original, "8");
   // As saved.
   auto again = Journal::load(d.path(), JournalContext{kBootA, {}});
   ASSERT_TRUE(again.ok()) << again.error().text();
-  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(again->has(path(q)), q != 5) << q;
+  for (unsigned q = 0; q < 100; ++q) EXPECT_EQ(again->has(target_at(path(q))), q != 5) << q;
   ASSERT_EQ(again->entries().size(), 99u);
   for (size_t i = 0; i < again->entries().size(); ++i) {
-    EXPECT_EQ(again->entries()[i].target, j->entries()[i].target) << i;
+    EXPECT_EQ(again->entries()[i].path(), j->entries()[i].path()) << i;
     EXPECT_EQ(again->entries()[i].original, j->entries()[i].original) << i;
   }
 }
@@ -538,24 +545,24 @@ TEST(JournalRecord, EveryTargetIsFoundAfterRecordsInAnyOrderAndForgets) {
 TEST(JournalRecord, EntriesMadeStaleAreNotFoundAndAreRecordedAgain) {
   TempDir d;
   const auto xps = [](const std::string& nic, unsigned q) {
-    return JournalEntry{"sys/class/net/" + nic + "/queues/tx-" + std::to_string(q) + "/xps_cpus", SettingKind::Xps,
-                        nic, "1"};
+    return journal_entry("sys/class/net/" + nic + "/queues/tx-" + std::to_string(q) + "/xps_cpus", SettingKind::Xps,
+                        nic, "1");
   };
   auto j = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 3}, {"eth1", 4}}});
   ASSERT_TRUE(j.ok()) << j.error().text();
   ASSERT_TRUE(j->record({xps("eth1", 0), xps("eth0", 0), xps("eth1", 1), xps("eth0", 1)}).ok());
-  ASSERT_TRUE(j->has(xps("eth0", 1).target));
+  ASSERT_TRUE(j->has(xps("eth0", 1)));
   j->set_ifindexes({{"eth0", 9}});  // eth0 is another device now
   ASSERT_EQ(j->stale().size(), 2u);
-  for (const auto& st : j->stale()) EXPECT_EQ(st.entry.nic, "eth0") << st.entry.target;
+  for (const auto& st : j->stale()) EXPECT_EQ(st.entry.nic, "eth0") << st.entry.path();
   for (unsigned q = 0; q < 2; ++q) {
-    EXPECT_FALSE(j->has(xps("eth0", q).target)) << q;
-    EXPECT_TRUE(j->has(xps("eth1", q).target)) << q;
+    EXPECT_FALSE(j->has(xps("eth0", q))) << q;
+    EXPECT_TRUE(j->has(xps("eth1", q))) << q;
   }
   ASSERT_TRUE(j->record({xps("eth0", 1)}).ok());
-  EXPECT_TRUE(j->has(xps("eth0", 1).target));
+  EXPECT_TRUE(j->has(xps("eth0", 1)));
   ASSERT_EQ(j->entries().size(), 3u);
-  EXPECT_EQ(j->entries().back().target, xps("eth0", 1).target);
+  EXPECT_EQ(j->entries().back().path(), xps("eth0", 1).path());
   EXPECT_EQ(j->entries().back().ifindex, 9u) << "journalled against the device eth0 is now";
   // Loaded again with the same devices: the three entries are live.
   auto again = Journal::load(d.path(), JournalContext{kBootA, {{"eth0", 9}, {"eth1", 4}}});

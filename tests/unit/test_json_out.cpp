@@ -74,7 +74,7 @@ TEST(JsonOut, PlanAndStatusOfEveryFixtureAreNlohmannsLayout) {
     std::vector<JournalEntry> held;  // every other setting
     for (size_t i = 0; i < plan.settings.size(); i += 2) {
       const Setting& s = plan.settings[i];
-      held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+      held.emplace_back(s, SharedText());
     }
     const Status st{facts, policy, plan, std::nullopt, JournalTargets(held), std::nullopt};
     expect_nlohmann_layout(json_text([&](JsonOut& j) { write_status_json(j, st); }), name + " status");
@@ -92,7 +92,7 @@ TEST(JournalTargets, AnswerAsThePathsOfEveryFixturesPlanWould) {
     std::set<std::string> paths;
     for (size_t i = 0; i < p.plan.settings.size(); i += 3) {
       const Setting& s = p.plan.settings[i];
-      held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+      held.emplace_back(s, SharedText());
       paths.insert(s.path());
     }
     const JournalTargets t(held);
@@ -164,8 +164,9 @@ TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
 
 TEST(JsonOut, TheJournalIsNlohmannsDumpWithIndentOne) {
   std::vector<JournalEntry> entries;
-  for (const auto& s : kAwkward) entries.push_back({"sys/class/net/" + s, SettingKind::RpsCpus, s, s, 7});
-  entries.push_back({"proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "300", 0});
+  // Made whole, not checked as load() checks them: the writer escapes any NIC name and original.
+  for (const auto& s : kAwkward) entries.emplace_back(Target{SettingKind::RpsCpus, s, 0, 0, nullptr}, s, 7);
+  entries.emplace_back(Target{SettingKind::Sysctl, "", -1, 0, find_sysctl_row("netdev_budget")}, "300");
   const std::string text = Journal::to_json("0b8d3a4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", entries);
   EXPECT_EQ(json::parse(text).dump(1) + "\n", text);
   EXPECT_NE(text.find("\n  {\n   \"ifindex\": 7,\n   \"kind\": \"rps_cpus\",\n   \"nic\": \"plain\",\n   \"original\": \"plain\","),

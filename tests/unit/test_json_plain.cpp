@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "journal.h"
+#include "journal_entry.h"
 #include "json_plain.h"
 #include "sax_record.h"
 
@@ -38,8 +39,8 @@ bool answers_as_nlohmann_would(const std::string& text) {
 }
 
 TEST(PlainJson, ReadsTheAgentsOwnFilesAsNlohmannDoes) {
-  JournalEntry xps{"sys/class/net/eth0/queues/tx-0/xps_cpus", SettingKind::Xps, "eth0", "00000000,00000003", 2};
-  JournalEntry sysctl{"proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "300", 0};
+  const JournalEntry xps = journal_entry("sys/class/net/eth0/queues/tx-0/xps_cpus", SettingKind::Xps, "eth0", "00000000,00000003", 2);
+  const JournalEntry sysctl = journal_entry("proc/sys/net/core/netdev_budget", SettingKind::Sysctl, "", "300", 0);
   JournalFile file;
   file.boot_id = "0f6c2b8e-1111-4222-8333-444455556666";
   file.entries = {xps, sysctl};

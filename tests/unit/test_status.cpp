@@ -157,7 +157,7 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   // Holds s in st's journal too, beside what it held.
   std::vector<JournalEntry> held;
   const auto journal = [&held](Status& status, const Setting& s) {
-    held.push_back({s.path(), s.kind, s.nic.str(), {}, 0});
+    held.emplace_back(s, SharedText());
     status.journal_targets = JournalTargets(held);
   };
   Setting s;

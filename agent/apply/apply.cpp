@@ -91,6 +91,8 @@ class Applier {
     originals.reserve(plan.count(Action::Write));
     report_.unchanged.reserve(plan.count(Action::Keep));
     for (auto& g : ordered) read_group(g, originals);
+    ctx_.facts = nullptr;
+    if (ctx_.facts_done) ctx_.facts_done();
     if (ctx_.dry_run) return std::move(report_);
     const size_t writes = originals.size();
     if (auto r = ctx_.journal->record(std::move(originals)); !r) return r.error();

@@ -2,6 +2,7 @@
 // only when it differs; originals go to the journal, durably, before anything is written.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,10 @@ struct ApplyContext {
   CpuSet online;     // the kernel drops offline CPUs from masks it stores
   bool dry_run = false;
   const Facts* facts = nullptr;  // what the probe read under the same lock (apply only)
+  // Called when apply no longer reads `facts` (once it has read what differs, before the journal's
+  // save and the writes): the caller may let them go. The plan keeps what it uses of them (the
+  // texts it shares), and a wide guest's Facts are more than a megabyte at apply's peak.
+  std::function<void()> facts_done = nullptr;
 };
 
 // Fails (as a whole) only when the journal cannot be written; per-setting failures are in the

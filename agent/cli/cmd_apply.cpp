@@ -180,7 +180,8 @@ int run_apply(const CliOptions& o, std::ostream& out) {
       }
   }
   RootWriter writer(s.root);
-  ApplyContext ctx{s.root, *s.ethtool, writer, journal ? &*journal : nullptr, s.facts->cpus.online, o.dry_run, &*s.facts};
+  ApplyContext ctx{s.root, *s.ethtool, writer, journal ? &*journal : nullptr, s.facts->cpus.online, o.dry_run, &*s.facts,
+                   [&s] { s.facts.reset(); }};
   auto report = apply_plan(plan, ctx);
   if (!report) {
     spdlog::error("{} (nothing more was written)", report.error().text());

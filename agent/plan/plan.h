@@ -114,8 +114,7 @@ std::vector<CpuSet> stripe_cpus(const CpuFacts& cpus, const CpuSet& usable, unsi
 // recursively), or every tunable NIC; excluded ones removed. Sorted, unique.
 std::vector<std::string> selected_nics(const Facts& facts, const Policy& policy);
 
-// The plan refers to `facts` (the NICs it plans): keep them while the plan is used.
+// The plan keeps nothing of `facts` by reference: the texts it shows as current are shared copies.
 Plan make_plan(const Facts& facts, const Policy& policy);
-Plan make_plan(const Facts&& facts, const Policy& policy) = delete;
 
 }  // namespace gn

@@ -52,6 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const auto file = Journal::parse(text);
   if (file) {
+    // Each entry's path is the input's target to the letter: revert writes the file named.
+    const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    require(doc.is_object() && doc["entries"].size() == file->entries.size());
+    for (size_t i = 0; i < file->entries.size(); ++i) require(doc["entries"][i]["target"] == file->entries[i].path());
     const auto back = Journal::parse(Journal::to_json(*file));
     require(back.ok() && back->format == 2 && back->boot_id == file->boot_id);
     require(back->entries.size() == file->entries.size());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "apply.h"
 #include "durable_file.h"
@@ -127,7 +128,9 @@ struct Rig {
     SnapshotEthtool eth(root);
     auto j = Journal::load(dir / "state");
     if (!j) return j.error();
-    RootWriter w(root);
+    FaultyWriter w(root);
+    w.fail_on = fail_on;
+    w.strict_groups = false;
     ApplyContext ctx{root, eth, w, &*j, {}, false};
     auto r = revert_journal(*j, nics, ctx);
     journal = std::move(*j);
@@ -159,6 +162,9 @@ TEST(Apply, LetsTheFactsGoBeforeTheJournalsSaveAndRevertStillRestoresEveryByte) 
                           [](const PlannedWrite& w) { return w.setting->kind == SettingKind::Channels; }))
       << "the fixture changes channels";
   ASSERT_TRUE(fs::exists(rig.dir / "state/journal.json"));
+  rig.facts_let_go = 0;
+  ASSERT_TRUE(rig.apply(/*dry_run=*/true).ok());
+  EXPECT_EQ(rig.facts_let_go, 1) << "a dry run lets them go too";
   auto rev = rig.revert();
   ASSERT_TRUE(rev.ok()) << rev.error().text();
   EXPECT_TRUE(rev->errors.empty());
@@ -587,14 +593,47 @@ TEST(Journal, OriginalsShareTheProbesTextsAndOutliveThem) {
   }
 }
 
+// Paths of the journal's entries, as saved (but those of NIC `but`).
+std::set<std::string> journalled(const Rig& rig, const std::string& but = "") {
+  auto j = Journal::load(rig.dir / "state");
+  EXPECT_TRUE(j.ok()) << j.error().text();
+  std::set<std::string> paths;
+  if (j)
+    for (const auto& e : j->entries())
+      if (but.empty() || e.nic != but) paths.insert(e.path());
+  return paths;
+}
+
 TEST(Journal, RevertOneNicLeavesTheOthersAndTheSysctls) {
   Rig rig("bond-over-virtio");
   ASSERT_TRUE(rig.apply().ok());
+  const std::set<std::string> others = journalled(rig, "eth1");
+  ASSERT_FALSE(others.empty());
+  ASSERT_NE(others, journalled(rig)) << "eth1 has entries";
   auto r = rig.revert({"eth1"});
   ASSERT_TRUE(r.ok());
   for (const auto& e : rig.journal->entries()) EXPECT_NE(e.nic, "eth1");
-  EXPECT_FALSE(rig.journal->entries().empty());
+  EXPECT_EQ(journalled(rig), others) << "exactly eth1's entries were forgotten";
   EXPECT_EQ(SnapshotEthtool(SysRoot(rig.dir.path())).channels("eth1")->combined, 1u);
+}
+
+// A restore that fails keeps its entry (and only it): `revert` run again restores it.
+TEST(Journal, AnEntryWhoseRestoreFailsStaysForTheNextRevert) {
+  Rig rig("rhel8.0-9vcpu-4-queues");
+  const auto before = dump(rig.dir.path());
+  ASSERT_TRUE(rig.apply().ok());
+  rig.fail_on["queues/tx-1/xps_cpus"] = EIO;
+  auto r = rig.revert();
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_EQ(journalled(rig), std::set<std::string>{"sys/class/net/eth0/queues/tx-1/xps_cpus"});
+  rig.fail_on.clear();
+  auto again = rig.revert();
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  EXPECT_TRUE(again->errors.empty());
+  EXPECT_EQ(again->writes.size(), 1u);
+  EXPECT_TRUE(journalled(rig).empty());
+  EXPECT_EQ(differences(dump(rig.dir.path()), before), "");
 }
 
 TEST(Journal, ACorruptJournalIsAnErrorNamingItAndNothingIsWritten) {

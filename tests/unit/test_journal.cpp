@@ -77,7 +77,14 @@ std::vector<Refusal> refusals() {
       {"a number as a string", [](json& j) { j["entries"][1]["original"] = 3; }, "'original' is not a string"},
       {"a negative ifindex", [](json& j) { j["entries"][1]["ifindex"] = -1; }, "ifindex"},
       {"a sysctl with an ifindex", [](json& j) { j["entries"][5]["ifindex"] = 3; }, "a sysctl has no ifindex"},
-      {"a target twice", [](json& j) { j["entries"].push_back(j["entries"][1]); }, "journalled twice"},
+      {"a target twice", [](json& j) { j["entries"].push_back(j["entries"][1]); },
+       "entry 6: target sys/class/net/eth0/queues/tx-0/xps_cpus is journalled twice"},
+      // An IRQ's file is one whichever NIC it was journalled for: revert would write it twice.
+      {"an IRQ twice under two NICs", [](json& j) { j["entries"].push_back(j["entries"][4]); j["entries"][6]["nic"] = "eth1"; },
+       "entry 6: target proc/irq/25/smp_affinity is journalled twice"},
+      // The first error is the first entry's: a target twice before an entry that fails.
+      {"a target twice, then a bad entry", [](json& j) { j["entries"].push_back(j["entries"][1]); j["entries"].push_back(j["entries"][2]); j["entries"][7]["original"] = "x"; },
+       "entry 6: target sys/class/net/eth0/queues/tx-0/xps_cpus is journalled twice"},
       {"a boot id that is not one", [](json& j) { j["boot_id"] = "../x"; }, "is not a boot id"},
       {"no boot id in format 2", [](json& j) { j.erase("boot_id"); }, "has no boot_id"},
       {"a boot id in format 1", [](json& j) { j["format"] = 1; }, "unknown key 'boot_id'"},
@@ -93,7 +100,8 @@ TEST(JournalFile, RefusesWhatTheAgentNeverWritesSayingWhichEntryAndWhy) {
     json j = good_journal();
     c.edit(j);
     auto f = Journal::parse(j.dump());
-    ASSERT_FALSE(f.ok()) << c.what;
+    EXPECT_FALSE(f.ok()) << c.what;
+    if (f.ok()) continue;  // the next case still runs
     EXPECT_NE(f.error().message.find(c.says), std::string::npos) << c.what << ": " << f.error().message;
   }
   EXPECT_FALSE(Journal::parse("{\"format\": 2, \"entries\": [tru").ok());
@@ -341,7 +349,8 @@ TEST(JournalTargets, TheLiveEntriesOfLoadAndItsRefusals) {
     c.edit(j);
     write_text(d / "journal.json", j.dump());
     auto t = Journal::live_targets(d.path(), {kBootA, {}});
-    ASSERT_FALSE(t.ok()) << c.what;
+    EXPECT_FALSE(t.ok()) << c.what;
+    if (t.ok()) continue;
     EXPECT_NE(t.error().text().find(c.says), std::string::npos) << c.what << ": " << t.error().text();
     EXPECT_NE(t.error().text().find(d / "journal.json"), std::string::npos) << t.error().text();
   }

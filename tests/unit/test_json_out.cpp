@@ -10,6 +10,7 @@
 #include "apply_render.h"
 #include "fixture.h"
 #include "journal.h"
+#include "journal_entry.h"
 #include "json_out.h"
 #include "plan_helpers.h"
 #include "plan_render.h"
@@ -92,7 +93,8 @@ TEST(JournalTargets, AnswerAsThePathsOfEveryFixturesPlanWould) {
     std::set<std::string> paths;
     for (size_t i = 0; i < p.plan.settings.size(); i += 3) {
       const Setting& s = p.plan.settings[i];
-      held.emplace_back(s, SharedText());
+      // From its path, as the journal reads it back.
+      held.push_back(journal_entry(s.path(), s.kind, s.nic.str(), {}));
       paths.insert(s.path());
     }
     const JournalTargets t(held);

@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const JournalEntry& e = file->entries[i];
       require(same(e, back->entries[i]));
       // Its path names it again, exactly: what revert writes is the file the journal named.
-      const auto again = JournalEntry::of(e.path(), e.kind, e.nic.str(), e.original, e.ifindex);
-      require(again.ok() && same(e, *again));
+      const auto named = JournalEntry::of(e.path(), e.kind, e.nic.str(), e.original, e.ifindex);
+      require(named.ok() && same(e, *named));
       if (e.kind == SettingKind::Channels) {
         // Onto limits of both shapes: separate rx/tx (text "rx R tx T") and combined ("combined C").
         Channels combined_limits;

@@ -47,7 +47,6 @@ class Shared {
     return *this;
   }
   ~Shared() { drop(); }
-  void swap(Shared& o) noexcept { std::swap(box_, o.box_); }
 
   explicit operator bool() const { return box_ != nullptr; }
   const T& operator*() const { return box_->value; }

@@ -20,17 +20,21 @@
 
 namespace gn {
 
+namespace {
+// <0, 0, >0 as a's NIC sorts before, with or after b's (one shared copy: equal, not compared).
+int compare_nics(const Target& a, const Target& b) {
+  return a.nic.same_copy(b.nic) ? 0 : a.nic.view().compare(b.nic.view());
+}
+}  // namespace
+
 bool target_less(const Target& a, const Target& b) {
   if (a.kind != b.kind) return a.kind < b.kind;
-  const auto nic_less = [&](int& order) {
-    order = a.nic.same_copy(b.nic) ? 0 : a.nic.view().compare(b.nic.view());
-    return order != 0;
-  };
-  int order = 0;
   switch (row(a.kind).place) {
-    case Place::Ethtool: return nic_less(order) && order < 0;
+    case Place::Ethtool: return compare_nics(a, b) < 0;
     case Place::RxQueue:
-    case Place::TxQueue: return nic_less(order) ? order < 0 : a.queue < b.queue;
+    case Place::TxQueue:
+      if (const int c = compare_nics(a, b)) return c < 0;
+      return a.queue < b.queue;
     case Place::Irq: return a.irq < b.irq;
     case Place::Sysctl: return std::less<const SysctlRow*>()(a.sysctl, b.sysctl);
   }
@@ -133,6 +137,16 @@ Result<void> check_original(const JournalEntry& e) {
   const std::string digits = !original.empty() && original[0] == '-' ? original.substr(1) : original;
   if (!all_digits(digits, 18)) return bad("'" + original + "' is not a number");
   return {};
+}
+
+// The entry of a journal's path and original, checked (target_of, check_original).
+Result<JournalEntry> checked_entry(std::string_view path, SettingKind kind, const SharedText& nic, SharedText original,
+                                   unsigned ifindex) {
+  auto target = target_of(path, kind, nic);
+  if (!target) return target.error();
+  JournalEntry e(std::move(*target), std::move(original), ifindex);
+  if (auto r = check_original(e); !r) return r.error();
+  return e;
 }
 
 // A JSON value as the journal's checks see it: a string, an integer, or anything else.
@@ -394,22 +408,14 @@ Result<JournalEntry> parse_entry(RawEntry& raw, int format, SharedText& nic) {
     if (raw.nic.text.empty() && ifindex != 0) return make_error("", "a sysctl has no ifindex");
   }
   if (nic != raw.nic.text) nic = SharedText(std::move(raw.nic.text));
-  auto target = target_of(raw.target.text, *kind, nic);
-  if (!target) return target.error();
-  JournalEntry e(std::move(*target), std::move(raw.original.text), ifindex);
-  if (auto r = check_original(e); !r) return r.error();
-  return e;
+  return checked_entry(raw.target.text, *kind, nic, std::move(raw.original.text), ifindex);
 }
 
 }  // namespace
 
 Result<JournalEntry> JournalEntry::of(std::string_view path, SettingKind kind, const std::string& nic,
                                       SharedText original, unsigned ifindex) {
-  auto target = target_of(path, kind, SharedText(nic));
-  if (!target) return target.error();
-  JournalEntry e(std::move(*target), std::move(original), ifindex);
-  if (auto r = check_original(e); !r) return r.error();
-  return e;
+  return checked_entry(path, kind, SharedText(nic), std::move(original), ifindex);
 }
 
 std::string read_boot_id(const SysRoot& root) {
@@ -473,16 +479,31 @@ void start_raw(RawJournal& raw, bool stream, bool keep_originals, size_t text_si
   if (stream) raw.checked.reserve(std::min(text_size / 64, kMaxEntries));
 }
 
-// The first entry whose target an earlier entry has (entries.size() when none does).
-size_t first_twice(const std::vector<JournalEntry>& entries) {
+// Orders positions in `entries` by the target of the entry at each.
+auto by_target_of(const std::vector<JournalEntry>& entries) {
+  return [of = &entries](uint32_t a, uint32_t b) { return target_less((*of)[a], (*of)[b]); };
+}
+
+// The positions of `entries` in the order of their targets; equal targets in their own order.
+std::vector<uint32_t> in_target_order(const std::vector<JournalEntry>& entries) {
   std::vector<uint32_t> order(entries.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return target_less(entries[a], entries[b]); });
+  std::stable_sort(order.begin(), order.end(), by_target_of(entries));
+  return order;
+}
+
+// The first entry whose target an earlier entry has (entries.size() when none does).
+size_t first_twice(const std::vector<JournalEntry>& entries) {
+  const std::vector<uint32_t> order = in_target_order(entries);
   size_t first = entries.size();
   for (size_t k = 1; k < order.size(); ++k)
     if (same_target(entries[order[k - 1]], entries[order[k]])) first = std::min<size_t>(first, order[k]);
   return first;
+}
+
+// The error of entry i, whose target an earlier entry has.
+Result<JournalFile> journalled_twice(const std::vector<JournalEntry>& entries, size_t i) {
+  return make_error("", "entry " + std::to_string(i) + ": target " + entries[i].path() + " is journalled twice");
 }
 
 // Checks what was read. nullopt: streaming checked the entries against another format than the
@@ -516,9 +537,7 @@ std::optional<Result<JournalFile>> check_raw(RawJournal& raw, bool keep_original
     if (raw.checked_format != 0 && raw.checked_format != f.format) return std::nullopt;
     // The first target journalled twice is before the first entry that failed (only those
     // before it were kept), so it is the first error.
-    if (const size_t i = first_twice(raw.checked); i < raw.checked.size())
-      return Result<JournalFile>(
-          make_error("", "entry " + std::to_string(i) + ": target " + raw.checked[i].path() + " is journalled twice"));
+    if (const size_t i = first_twice(raw.checked); i < raw.checked.size()) return journalled_twice(raw.checked, i);
     if (raw.first_error)
       return Result<JournalFile>(
           make_error("", "entry " + std::to_string(raw.first_error->first) + ": " + raw.first_error->second));
@@ -531,17 +550,13 @@ std::optional<Result<JournalFile>> check_raw(RawJournal& raw, bool keep_original
     auto e = parse_entry(raw.entries[i], f.format, nic);
     if (!e) {
       // A target journalled twice before this entry is the first error.
-      if (const size_t k = first_twice(f.entries); k < f.entries.size())
-        return Result<JournalFile>(
-            make_error("", "entry " + std::to_string(k) + ": target " + f.entries[k].path() + " is journalled twice"));
+      if (const size_t k = first_twice(f.entries); k < f.entries.size()) return journalled_twice(f.entries, k);
       return Result<JournalFile>(make_error("", "entry " + std::to_string(i) + ": " + e.error().message));
     }
     if (!keep_originals) e->original = SharedText();
     f.entries.push_back(std::move(*e));
   }
-  if (const size_t i = first_twice(f.entries); i < f.entries.size())
-    return Result<JournalFile>(
-        make_error("", "entry " + std::to_string(i) + ": target " + f.entries[i].path() + " is journalled twice"));
+  if (const size_t i = first_twice(f.entries); i < f.entries.size()) return journalled_twice(f.entries, i);
   return Result<JournalFile>(std::move(f));
 }
 
@@ -572,11 +587,6 @@ std::optional<Result<JournalFile>> read_plain_journal(FileBlocks& file, bool kee
   JournalReader plain(raw);
   if (!sax_parse_plain(more, plain) || file.error() != nullptr) return std::nullopt;
   return check_raw(raw, keep_originals);
-}
-
-// Orders positions in `entries` by the target of the entry at each.
-auto by_target_of(const std::vector<JournalEntry>& entries) {
-  return [of = &entries](uint32_t a, uint32_t b) { return target_less((*of)[a], (*of)[b]); };
 }
 }  // namespace
 
@@ -728,9 +738,7 @@ Result<Journal> Journal::load(const std::string& dir, const JournalContext& ctx,
 
 const std::vector<uint32_t>& Journal::by_target() const {
   if (!indexed_) {
-    by_target_.resize(entries_.size());
-    for (size_t i = 0; i < entries_.size(); ++i) by_target_[i] = static_cast<uint32_t>(i);
-    std::sort(by_target_.begin(), by_target_.end(), by_target_of(entries_));
+    by_target_ = in_target_order(entries_);
     indexed_ = true;
   }
   return by_target_;
@@ -776,9 +784,7 @@ Result<void> Journal::record(std::vector<JournalEntry> entries) {
   by_target();
   // An entry is new when neither the journal nor an earlier entry of this batch has its target
   // (the batch in target order, equal targets in their order: the first of them is new).
-  std::vector<uint32_t> order(entries.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::stable_sort(order.begin(), order.end(), by_target_of(entries));
+  std::vector<uint32_t> order = in_target_order(entries);
   std::vector<bool> is_new(entries.size());
   for (size_t k = 0; k < order.size(); ++k) {
     const JournalEntry& t = entries[order[k]];

@@ -34,16 +34,16 @@ bool target_less(const Target& a, const Target& b) {
     case Place::RxQueue:
     case Place::TxQueue:
       if (const int c = compare_nics(a, b)) return c < 0;
-      return a.queue < b.queue;
-    case Place::Irq: return a.irq < b.irq;
-    case Place::Sysctl: return std::less<const SysctlRow*>()(a.sysctl, b.sysctl);
+      return a.queue() < b.queue();
+    case Place::Irq: return a.irq() < b.irq();
+    case Place::Sysctl: return std::less<const SysctlRow*>()(a.sysctl(), b.sysctl());
   }
   return false;
 }
 
 bool same_target(const Target& a, const Target& b) { return !target_less(a, b) && !target_less(b, a); }
 
-static_assert(sizeof(JournalEntry) <= 40, "the ifindex in Target's tail: a wide guest journals 20k entries");
+static_assert(sizeof(JournalEntry) <= 32, "a wide guest journals 20k entries");
 
 namespace {
 constexpr int kJournalFormat = 2;  // 1: before boot ids and ifindexes (0.1.0)
@@ -115,10 +115,11 @@ Result<Target> target_of(std::string_view path, SettingKind kind, const SharedTe
     case Place::Sysctl: break;
   }
   if (!n) return bad("is not a " + std::string(to_string(kind)) + " file of " + nic.str());
-  Target t{kind, nic, -1, 0, nullptr};
-  if (k.place == Place::Irq) t.irq = static_cast<unsigned>(*n);
-  else if (k.place != Place::Ethtool) t.queue = static_cast<int>(*n);
-  return t;
+  if (k.place == Place::Irq) return Target{kind, nic, -1, static_cast<unsigned>(*n), nullptr};
+  if (k.place == Place::Ethtool) return Target{kind, nic, -1, 0, nullptr};
+  if (*n > static_cast<unsigned long>(kMaxQueue))
+    return bad("names a queue past " + std::to_string(kMaxQueue) + ", virtio-net's last");
+  return Target{kind, nic, static_cast<int>(*n), 0, nullptr};
 }
 
 // Whether the original is a value of the target's kind, as the kernel prints it.
@@ -675,13 +676,13 @@ std::optional<uint64_t> JournalTargets::key_of(const Target& t) const {
   switch (row(t.kind).place) {
     case Place::Ethtool: return key(t.kind, nic_index(t.nic), 0);
     case Place::Sysctl:
-      if (t.sysctl == nullptr) return std::nullopt;
-      return key(t.kind, 0, static_cast<unsigned long>(t.sysctl - kSysctls));
+      if (t.sysctl() == nullptr) return std::nullopt;
+      return key(t.kind, 0, static_cast<unsigned long>(t.sysctl() - kSysctls));
     case Place::RxQueue:
     case Place::TxQueue:
-      if (t.queue < 0) return std::nullopt;
-      return key(t.kind, nic_index(t.nic), static_cast<unsigned long>(t.queue));
-    case Place::Irq: return key(t.kind, 0, t.irq);
+      if (t.queue() < 0) return std::nullopt;
+      return key(t.kind, nic_index(t.nic), static_cast<unsigned long>(t.queue()));
+    case Place::Irq: return key(t.kind, 0, t.irq());
   }
   return std::nullopt;
 }

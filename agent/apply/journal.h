@@ -40,7 +40,7 @@ struct JournalEntry : Target {
   static Result<JournalEntry> of(std::string_view path, SettingKind kind, const std::string& nic,
                                  SharedText original, unsigned ifindex = 0);
 
-  unsigned ifindex = 0;  // the NIC's ifindex when recorded; 0 for sysctls, or unknown (in Target's tail)
+  unsigned ifindex = 0;  // the NIC's ifindex when recorded; 0 for sysctls, or unknown
   SharedText original;   // the text read before the first write (channels in their one text form; format 1
                          // journals hold "rx R tx T other O combined C", which parse_value reads too),
                          // shared with the probe's copy when apply journals it

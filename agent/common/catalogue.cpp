@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <initializer_list>
+#include <new>
 #include <string_view>
 #include <cstdlib>
 
@@ -84,18 +85,37 @@ std::string_view decimal(char (&buf)[24], long long n) {
 }
 }  // namespace
 
+Target::Target(SettingKind k, SharedText n, int q, unsigned i, const SysctlRow* s) : nic(std::move(n)), kind(k) {
+  set_queue(q);
+  if (row(k).place == Place::Irq) number_ = i;
+  else if (row(k).place == Place::Sysctl && s != nullptr) number_ = static_cast<uint32_t>(s - kSysctls) + 1;
+}
+
+void Target::set_queue(int q) {
+  // The probe and the journal refuse a queue past kMaxQueue: reaching here with one is a bug,
+  // and a target that named another queue than the one meant must never be written.
+  if (q < -1 || q > kMaxQueue) std::abort();
+  queue_ = static_cast<int16_t>(q);
+}
+
+unsigned Target::irq() const { return row(kind).place == Place::Irq ? number_ : 0; }
+
+const SysctlRow* Target::sysctl() const {
+  return row(kind).place == Place::Sysctl && number_ > 0 && number_ <= kSysctlCount ? &kSysctls[number_ - 1] : nullptr;
+}
+
 std::string Target::path(std::string_view prefix) const {
   const KindRow& k = row(kind);
   char num[24];
   switch (k.place) {
     case Place::Ethtool: return joined({prefix, "ethtool:", nic, ":channels"});
     case Place::RxQueue:
-      return joined({prefix, paths::kNetClass, "/", nic, "/queues/rx-", decimal(num, queue), "/", k.file});
+      return joined({prefix, paths::kNetClass, "/", nic, "/queues/rx-", decimal(num, queue_), "/", k.file});
     case Place::TxQueue:
-      return joined({prefix, paths::kNetClass, "/", nic, "/queues/tx-", decimal(num, queue), "/", k.file});
-    case Place::Irq: return joined({prefix, paths::kIrqDir, "/", decimal(num, irq), "/", k.file});
+      return joined({prefix, paths::kNetClass, "/", nic, "/queues/tx-", decimal(num, queue_), "/", k.file});
+    case Place::Irq: return joined({prefix, paths::kIrqDir, "/", decimal(num, irq()), "/", k.file});
     case Place::Sysctl:
-      return joined({prefix, paths::kNetCoreSysctl, "/", sysctl ? std::string_view(sysctl->name) : ""});
+      return joined({prefix, paths::kNetCoreSysctl, "/", sysctl() ? std::string_view(sysctl()->name) : ""});
   }
   return {};
 }
@@ -103,17 +123,17 @@ std::string Target::path(std::string_view prefix) const {
 Kept Target::kept() const {
   const Kept k = row(kind).kept;
   if (k != Kept::PerSysctl) return k;
-  return sysctl ? sysctl->kept : Kept::Same;
+  return sysctl() ? sysctl()->kept : Kept::Same;
 }
 
 std::string Target::label() const {
   const KindRow& k = row(kind);
   switch (k.place) {
     case Place::Ethtool: return k.label;
-    case Place::RxQueue: return "rx-" + std::to_string(queue) + " " + k.label;
-    case Place::TxQueue: return "tx-" + std::to_string(queue) + " " + k.label;
-    case Place::Irq: return std::string(k.label) + " " + std::to_string(irq) + (queue >= 0 ? " q" + std::to_string(queue) : "");
-    case Place::Sysctl: return sysctl ? sysctl_full_name(*sysctl) : "sysctl";
+    case Place::RxQueue: return "rx-" + std::to_string(queue_) + " " + k.label;
+    case Place::TxQueue: return "tx-" + std::to_string(queue_) + " " + k.label;
+    case Place::Irq: return std::string(k.label) + " " + std::to_string(irq()) + (queue_ >= 0 ? " q" + std::to_string(queue_) : "");
+    case Place::Sysctl: return sysctl() ? sysctl_full_name(*sysctl()) : "sysctl";
   }
   return k.name;
 }
@@ -124,46 +144,90 @@ Value Value::mask(ValueType type, CpuSet set, unsigned bits) {
 
 Value Value::mask(ValueType type, Shared<CpuSet> set, unsigned bits) {
   Value v;
-  v.type_ = type;
-  v.value_ = std::move(set);
+  new (&v.slot_.set) Shared<CpuSet>(std::move(set));
+  v.type_ = static_cast<unsigned char>(type);
   v.bits_ = bits;
   return v;
 }
 
-const CpuSet& Value::cpus() const {
-  static const CpuSet none;
-  const auto* set = std::get_if<Shared<CpuSet>>(&value_);
-  return set && *set ? **set : none;
-}
-
-long long Value::num() const {
-  const auto* n = std::get_if<long long>(&value_);
-  return n ? *n : 0;
-}
-
-const Channels& Value::counts() const {
-  static const Channels none;
-  const auto* c = std::get_if<Shared<Channels>>(&value_);
-  return c && *c ? **c : none;
-}
-
 Value Value::number(long long n) {
   Value v;
-  v.type_ = ValueType::Number;
-  v.value_ = n;
+  v.slot_.n = n;
+  v.type_ = static_cast<unsigned char>(ValueType::Number);
   return v;
 }
 
 Value Value::channels(const Channels& c) {
   Value v;
-  v.type_ = ValueType::Channels;
-  v.value_ = Shared<Channels>::make(c);
+  new (&v.slot_.counts) Shared<Channels>(Shared<Channels>::make(c));
+  v.type_ = static_cast<unsigned char>(ValueType::Channels);
   return v;
 }
 
+bool Value::is_mask() const {
+  return type_ == static_cast<unsigned char>(ValueType::CpuMask) ||
+         type_ == static_cast<unsigned char>(ValueType::QueueMask);
+}
+
+void Value::clear() noexcept {
+  if (is_mask()) slot_.set.~Shared<CpuSet>();
+  else if (type_ == static_cast<unsigned char>(ValueType::Channels)) slot_.counts.~Shared<Channels>();
+  type_ = kNone;
+  bits_ = 0;
+}
+
+void Value::take(const Value& o) noexcept {
+  if (o.is_mask()) new (&slot_.set) Shared<CpuSet>(o.slot_.set);
+  else if (o.type_ == static_cast<unsigned char>(ValueType::Channels)) new (&slot_.counts) Shared<Channels>(o.slot_.counts);
+  else slot_.n = o.slot_.n;  // a number, or nothing that is read
+  type_ = o.type_;
+  bits_ = o.bits_;
+}
+
+void Value::take(Value&& o) noexcept {
+  if (o.is_mask()) new (&slot_.set) Shared<CpuSet>(std::move(o.slot_.set));
+  else if (o.type_ == static_cast<unsigned char>(ValueType::Channels)) new (&slot_.counts) Shared<Channels>(std::move(o.slot_.counts));
+  else slot_.n = o.slot_.n;
+  type_ = o.type_;
+  bits_ = o.bits_;
+  o.clear();
+}
+
+Value::Value(const Value& o) noexcept { take(o); }
+Value::Value(Value&& o) noexcept { take(std::move(o)); }
+
+Value& Value::operator=(const Value& o) noexcept {
+  if (this != &o) {
+    Value copy(o);  // before clearing: o may be held through this value's own mask
+    clear();
+    take(std::move(copy));
+  }
+  return *this;
+}
+
+Value& Value::operator=(Value&& o) noexcept {
+  if (this != &o) {
+    clear();
+    take(std::move(o));
+  }
+  return *this;
+}
+
+const CpuSet& Value::cpus() const {
+  static const CpuSet none;
+  return is_mask() && slot_.set ? *slot_.set : none;
+}
+
+long long Value::num() const { return type_ == static_cast<unsigned char>(ValueType::Number) ? slot_.n : 0; }
+
+const Channels& Value::counts() const {
+  static const Channels none;
+  return type_ == static_cast<unsigned char>(ValueType::Channels) && slot_.counts ? *slot_.counts : none;
+}
+
 std::string Value::text() const {
-  if (!type_) return {};
-  switch (*type_) {
+  if (empty()) return {};
+  switch (static_cast<ValueType>(type_)) {
     case ValueType::CpuMask:
     case ValueType::QueueMask: return format_cpumask(cpus(), bits_);
     case ValueType::Number: return std::to_string(num());
@@ -173,8 +237,8 @@ std::string Value::text() const {
 }
 
 std::string Value::for_people() const {
-  if (!type_) return "-";
-  switch (*type_) {
+  if (empty()) return "-";
+  switch (static_cast<ValueType>(type_)) {
     case ValueType::CpuMask:
     case ValueType::QueueMask: return cpus().empty() ? "none" : format_cpulist(cpus());
     case ValueType::Number:

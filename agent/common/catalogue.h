@@ -7,6 +7,7 @@
 
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@
 namespace gn {
 
 // What a setting changes. The order is the order of kKinds.
-enum class SettingKind { Channels, RpsCpus, RpsFlowCnt, Xps, XpsRxqs, IrqAffinity, Sysctl };
+enum class SettingKind : unsigned char { Channels, RpsCpus, RpsFlowCnt, Xps, XpsRxqs, IrqAffinity, Sysctl };
 inline constexpr size_t kKindCount = 7;
 
 enum class Profile { Observe, Balanced, Throughput, Latency };
@@ -155,18 +156,32 @@ inline bool is_mask(SettingKind k) {
   return row(k).type == ValueType::CpuMask || row(k).type == ValueType::QueueMask;
 }
 
+// The highest queue a target names: virtio-net has at most 0x8000 queue pairs (the device's
+// max_virtqueue_pairs is 16 bits and the spec caps it there), so queues 0-32767.
+inline constexpr int kMaxQueue = 32767;
+
 // What a setting changes: one NIC's channels, one queue's file, one IRQ's affinity or one sysctl.
 struct Target {
   Target() = default;
-  Target(SettingKind k, SharedText n, int q, unsigned i, const SysctlRow* s)
-      : nic(std::move(n)), sysctl(s), queue(q), irq(i), kind(k) {}
+  // `q` is -1 or a queue up to kMaxQueue; `i` an IRQ (IrqAffinity), `s` a row of kSysctls (Sysctl).
+  Target(SettingKind k, SharedText n, int q, unsigned i, const SysctlRow* s);
 
-  // Laid out widest first, the kind last: a plan Setting puts its action in the byte after it.
-  SharedText nic;                     // "" for sysctls; the planner gives a NIC's settings one copy
-  const SysctlRow* sysctl = nullptr;  // for Sysctl
-  int queue = -1;                     // the queue (queue files; IRQs of a queue), or -1
-  unsigned irq = 0;                   // for IrqAffinity
+  SharedText nic;  // "" for sysctls; the planner gives a NIC's settings one copy
+ private:
+  // Laid out so that a Target is 16 bytes with its last byte free: a wide guest's plan holds a
+  // target for every queue file and IRQ, and a Setting puts its action in that byte. The IRQ
+  // and the sysctl's row share one number, as the kind says which it is.
+  uint32_t number_ = 0;  // the IRQ (IrqAffinity) or the row's place in kSysctls (Sysctl)
+  int16_t queue_ = -1;
+ public:
+  // Given with the rest (construct a new Target to change it): the IRQ and the sysctl's row are
+  // one number, read as this kind says.
   SettingKind kind = SettingKind::Sysctl;
+
+  int queue() const { return queue_; }  // the queue (queue files; IRQs of a queue), or -1
+  unsigned irq() const;                 // for IrqAffinity; 0 otherwise
+  const SysctlRow* sysctl() const;      // for Sysctl; nullptr otherwise
+  void set_queue(int q);                // -1 or up to kMaxQueue
 
   // The one name of the target: a path relative to the root ("sys/class/net/eth0/queues/tx-0/
   // xps_cpus", "proc/irq/24/smp_affinity", "proc/sys/net/core/netdev_budget") or, for channels,
@@ -185,14 +200,21 @@ struct Target {
 // queue of a block or NUMA node without copying it.
 class Value {
  public:
-  Value() = default;  // none: a setting without a wanted value
+  Value() noexcept {}  // none: a setting without a wanted value
   static Value mask(ValueType type, CpuSet set, unsigned bits);
   static Value mask(ValueType type, Shared<CpuSet> set, unsigned bits);
   static Value number(long long n);
   static Value channels(const Channels& c);
+  Value(const Value& o) noexcept;
+  Value(Value&& o) noexcept;
+  Value& operator=(const Value& o) noexcept;
+  Value& operator=(Value&& o) noexcept;
+  ~Value() { clear(); }
 
-  bool empty() const { return type_ == std::nullopt; }
-  std::optional<ValueType> type() const { return type_; }
+  bool empty() const { return type_ == kNone; }
+  std::optional<ValueType> type() const {
+    return empty() ? std::nullopt : std::optional<ValueType>(static_cast<ValueType>(type_));
+  }
   const CpuSet& cpus() const;  // an empty set unless a mask
   unsigned bits() const { return bits_; }
   long long num() const;             // 0 unless a number
@@ -205,11 +227,24 @@ class Value {
   std::string for_people() const;
 
  private:
-  // One of these, as type_ says (a plan holds a value for every queue and IRQ of every NIC: 24
-  // bytes, where each kind's own member made 72).
-  std::variant<std::monostate, Shared<CpuSet>, long long, Shared<Channels>> value_;
+  // One of these, as type_ says: a plan holds a value for every queue and IRQ of every NIC, 16
+  // bytes each (a std::variant and an optional type took 24, each kind's own member 72).
+  union Slot {
+    Slot() noexcept {}
+    ~Slot() {}
+    Shared<CpuSet> set;       // CpuMask, QueueMask
+    long long n;              // Number
+    Shared<Channels> counts;  // Channels
+  };
+  static constexpr unsigned char kNone = 0xff;
+  bool is_mask() const;
+  void clear() noexcept;
+  void take(const Value& o) noexcept;  // into a cleared value
+  void take(Value&& o) noexcept;       // the same; o is left none
+
+  Slot slot_;
   unsigned bits_ = 0;  // a mask's width
-  std::optional<ValueType> type_;
+  unsigned char type_ = kNone;  // a ValueType, or kNone
 };
 
 // Parses a kind's text (as a kernel file holds it, or as text() printed it). Channels take the

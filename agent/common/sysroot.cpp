@@ -166,13 +166,14 @@ class SysRoot::KeptFiles {
     std::lock_guard<std::mutex> hold(mutex_);
     if (live_ + done_.size() >= max_) return false;
     if (2 * (entries_.size() + 1) > slots_.size()) grow();
-    uint32_t& slot = slot_of(rel);
+    const Key key = key_of(rel, true);
+    uint32_t& slot = slot_of(key);
     if (slot != 0) {  // kept before and taken since: kept again
       Entry& e = entries_[slot - 1];
       if (e.fd >= 0) return false;
       e.fd = fd;
     } else {
-      entries_.push_back({store(rel), static_cast<uint32_t>(rel.size()), fd});
+      entries_.push_back({store(key.tail), static_cast<uint16_t>(key.tail.size()), key.dir, fd});
       slot = static_cast<uint32_t>(entries_.size());
     }
     ++live_;
@@ -190,7 +191,9 @@ class SysRoot::KeptFiles {
   int take(const std::string& rel) {
     std::lock_guard<std::mutex> hold(mutex_);
     if (live_ == 0) return -1;
-    const uint32_t slot = slot_of(rel);
+    const Key key = key_of(rel, false);
+    if (key.dir == kNoDir) return -1;
+    const uint32_t slot = slot_of(key);
     if (slot == 0 || entries_[slot - 1].fd < 0) return -1;
     --live_;
     return std::exchange(entries_[slot - 1].fd, -1);
@@ -201,42 +204,71 @@ class SysRoot::KeptFiles {
   }
 
  private:
-  // A path kept once (in paths_) and its descriptor (-1 once taken). A wide guest keeps 16k of
-  // them: 16 bytes each and the path's characters, where a hash map of strings took 100 more.
+  // A path is kept as its directory two levels up (a NIC's queues, proc/irq: a few, each kept
+  // once in dirs_) and the rest ("rx-5/rps_cpus", "24/smp_affinity", in blocks that never move),
+  // with its descriptor (-1 once taken). A wide guest keeps 20k of them: 16 bytes each and the
+  // rest's 15 characters, where whole paths took 40 and a hash map of strings 100 more.
   struct Entry {
-    const char* path;
-    uint32_t size;
+    const char* tail;
+    uint16_t tail_size;
+    uint16_t dir;  // in dirs_
     int fd;
   };
+  struct Key {
+    uint16_t dir;
+    std::string_view tail;
+  };
   static constexpr size_t kBlockBytes = 65536;
+  static constexpr uint16_t kNoDir = UINT16_MAX;
 
-  // The path's characters, kept in blocks that never move.
-  const char* store(const std::string& rel) {
-    if (paths_.empty() || block_used_ + rel.size() > block_size_) {
-      block_size_ = std::max(kBlockBytes, rel.size());
+  // The key of `rel`: its directory's number, given one now when `add`, or kNoDir when it has
+  // none (nothing under it is kept). Past 65534 directories a new one's paths are kept whole,
+  // under the directory "" (as is a path with no directory two levels up).
+  Key key_of(std::string_view rel, bool add) {
+    const auto file = rel.rfind('/');
+    const auto cut = file == std::string_view::npos || file == 0 ? std::string_view::npos : rel.rfind('/', file - 1);
+    std::string_view dir, tail = rel;
+    if (cut != std::string_view::npos) dir = rel.substr(0, cut), tail = rel.substr(cut + 1);
+    if (tail.size() > UINT16_MAX) return {kNoDir, rel};
+    if (dirs_.empty()) dirs_.emplace_back();  // 0: ""
+    if (dirs_[last_dir_] == dir) return {last_dir_, tail};
+    for (uint16_t d = 0; d < dirs_.size(); ++d)
+      if (dirs_[d] == dir) return {last_dir_ = d, tail};
+    if (dirs_.size() >= kNoDir) return rel.size() > UINT16_MAX ? Key{kNoDir, rel} : Key{0, rel};
+    if (!add) return {kNoDir, tail};
+    dirs_.emplace_back(dir);
+    last_dir_ = static_cast<uint16_t>(dirs_.size() - 1);
+    return {last_dir_, tail};
+  }
+  // The tail's characters, kept in blocks that never move.
+  const char* store(std::string_view tail) {
+    if (paths_.empty() || block_used_ + tail.size() > block_size_) {
+      block_size_ = std::max(kBlockBytes, tail.size());
       paths_.push_back(std::make_unique<char[]>(block_size_));
       block_used_ = 0;
     }
     char* at = paths_.back().get() + block_used_;
-    std::memcpy(at, rel.data(), rel.size());
-    block_used_ += rel.size();
+    std::memcpy(at, tail.data(), tail.size());
+    block_used_ += tail.size();
     return at;
   }
-  // The slot that holds rel's entry, or the empty slot where it would go (open addressing,
+  static size_t hash(const Key& k) { return std::hash<std::string_view>{}(k.tail) ^ (size_t{k.dir} * 0x9e3779b97f4a7c15ULL); }
+  // The slot that holds the key's entry, or the empty slot where it would go (open addressing,
   // linear probing; slots_ is never more than half full).
-  uint32_t& slot_of(std::string_view rel) {
+  uint32_t& slot_of(const Key& k) {
     const size_t mask = slots_.size() - 1;
-    for (size_t i = std::hash<std::string_view>{}(rel) & mask;; i = (i + 1) & mask) {
+    for (size_t i = hash(k) & mask;; i = (i + 1) & mask) {
       uint32_t& slot = slots_[i];
       if (slot == 0) return slot;
       const Entry& e = entries_[slot - 1];
-      if (e.size == rel.size() && std::memcmp(e.path, rel.data(), rel.size()) == 0) return slot;
+      if (e.dir == k.dir && e.tail_size == k.tail.size() && std::memcmp(e.tail, k.tail.data(), k.tail.size()) == 0)
+        return slot;
     }
   }
   void grow() {
     slots_.assign(std::max<size_t>(64, 2 * slots_.size()), 0);
     for (size_t k = 0; k < entries_.size(); ++k)
-      slot_of(std::string_view(entries_[k].path, entries_[k].size)) = static_cast<uint32_t>(k + 1);
+      slot_of({entries_[k].dir, std::string_view(entries_[k].tail, entries_[k].tail_size)}) = static_cast<uint32_t>(k + 1);
   }
 
   std::mutex mutex_;
@@ -244,6 +276,8 @@ class SysRoot::KeptFiles {
   size_t live_ = 0;  // entries holding a descriptor
   std::vector<Entry> entries_;
   std::vector<uint32_t> slots_;  // an entry's place + 1; 0: empty
+  std::vector<std::string> dirs_;  // the directories of the entries, 0 being ""
+  uint16_t last_dir_ = 0;          // the one found last (files come directory by directory)
   std::vector<std::unique_ptr<char[]>> paths_;
   size_t block_used_ = 0, block_size_ = 0;
   std::vector<int> done_;  // retired: to close at the end

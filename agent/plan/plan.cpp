@@ -21,7 +21,7 @@ const char* to_string(Action a) {
   return "?";
 }
 
-static_assert(sizeof(Setting) <= 72, "a wide guest's plan holds tens of thousands of settings");
+static_assert(sizeof(Setting) <= 48, "a wide guest's plan holds tens of thousands of settings");
 
 KeptText TextBlocks::keep(std::initializer_list<std::string_view> parts) {
   size_t size = 0;
@@ -247,16 +247,18 @@ class Planner {
   const Nic* named_ = nullptr;
   SharedText name_;
 
+  template <class Reason>
   Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
-               std::string reason) {
-    return add(kind, nic, queue, std::move(current), std::move(desired), action, own(reason));
+               Reason&& reason) {
+    return add(Target{kind, nic ? nic_name(*nic) : SharedText(), queue, 0, nullptr}, std::move(current),
+               std::move(desired), action, std::forward<Reason>(reason));
   }
-  Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
-               KeptText reason) {
+  Setting& add(Target target, SharedText current, Value desired, Action action, const std::string& reason) {
+    return add(std::move(target), std::move(current), std::move(desired), action, own(reason));
+  }
+  Setting& add(Target target, SharedText current, Value desired, Action action, KeptText reason) {
     Setting& s = plan_.settings.emplace_back();
-    s.kind = kind;
-    if (nic) s.nic = nic_name(*nic);
-    s.queue = queue;
+    static_cast<Target&>(s) = std::move(target);
     s.current = std::move(current);
     s.desired = std::move(desired);
     s.action = action;
@@ -530,10 +532,8 @@ class Planner {
     for (const auto& irq : n.irqs) {
       const auto& cur = text_of(irq.smp_affinity);
       const int q = irq.queue;
-      const auto skip = [&](const std::string& why) {
-        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, {}, Action::Skip, why);
-        s.irq = irq.irq;
-      };
+      const Target target{SettingKind::IrqAffinity, nic_name(n), q, irq.irq, nullptr};
+      const auto skip = [&](const std::string& why) { add(target, cur, {}, Action::Skip, why); };
       if (irq.role == IrqRole::Shared || irq.role == IrqRole::Legacy) {
         skip(irq.name + " serves every queue: left alone");
       } else if (is_single_queue(n)) {
@@ -553,8 +553,7 @@ class Planner {
         const std::string queue = std::to_string(q);
         // Laid straight into the plan's texts: it keeps one for every IRQ of every NIC.
         const KeptText why = own({irq.name, " follows queue ", queue, "'s XPS block (CPUs ", st.lists[b], ")"});
-        Setting& s = add(SettingKind::IrqAffinity, &n, q, cur, std::move(want_mask), action, why);
-        s.irq = irq.irq;
+        add(target, cur, std::move(want_mask), action, why);
       }
     }
   }
@@ -574,8 +573,7 @@ class Planner {
       const std::string name = sysctl_full_name(*r);
       const Sysctl* s = facts_.find_sysctl(name);
       const auto add_sysctl = [&](SharedText cur, long long value, Action action, std::string why) {
-        Setting& st = add(SettingKind::Sysctl, nullptr, -1, cur, Value::number(value), action, std::move(why));
-        st.sysctl = r;
+        add(Target{SettingKind::Sysctl, SharedText(), -1, 0, r}, cur, Value::number(value), action, why);
       };
       long long value = w.value;
       if (s == nullptr || !s->file.readable()) {

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "catalogue.h"
 #include "cpuset.h"
 
 namespace gn {
@@ -93,6 +94,7 @@ std::optional<VirtioIrqName> parse_virtio_irq_name(std::string_view name) {
     if (!all_digits(num)) return std::nullopt;
     int q = 0;
     if (std::from_chars(num.data(), num.data() + num.size(), q).ec != std::errc()) return std::nullopt;  // too big
+    if (q > kMaxQueue) return std::nullopt;  // past virtio-net's last queue: not one of its queues
     return q;
   };
   if (auto q = queue_of("input.")) {

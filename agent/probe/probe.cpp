@@ -166,6 +166,9 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n,
     const bool tx = e.name.rfind("tx-", 0) == 0, rx = e.name.rfind("rx-", 0) == 0;
     if ((!tx && !rx) || !is_number(e.name.substr(3))) continue;
     Queue q;
+    if (e.name.size() > 8 || std::stoul(e.name.substr(3)) > static_cast<unsigned long>(kMaxQueue))
+      return make_error(qdir + "/" + e.name, "is past queue " + std::to_string(kMaxQueue) +
+                                                 ", the last a virtio NIC has: guest-nettune does not plan " + n.name);
     q.index = static_cast<unsigned>(std::stoul(e.name.substr(3)));
     const std::string dir = qdir + "/" + e.name + "/";
     q.files.reserve(tx ? tx_files : rx_files);  // exactly: a wide guest has thousands of queues
@@ -180,25 +183,33 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n,
   return {};
 }
 
-// The IRQ action names attach_irqs takes: a virtio device's queue, shared or legacy vector.
-bool is_queue_irq_name(const std::string& name) {
-  const auto v = parse_virtio_irq_name(name);
-  return v && (v->kind == VirtioIrqKind::Input || v->kind == VirtioIrqKind::Output ||
-               v->kind == VirtioIrqKind::Shared || v->kind == VirtioIrqKind::Legacy);
-}
-
-// Each name that is this NIC's moves into it (a name is one device's: no other NIC takes it).
-void attach_irqs(const SysRoot& root, std::vector<IrqLine>& lines, Nic& n, TextPool& pool) {
-  if (n.virtio_device.empty()) return;
+// /proc/interrupts line by line (a column per CPU: tens of MB on a wide guest): each virtio
+// queue IRQ (input, output, shared or legacy vector) goes to the NIC of its device, in the order
+// of the lines, with its smp_affinity read; nothing else of the file is kept. An unreadable file
+// leaves the IRQs unknown (none attached); malformed text is an error.
+Result<void> attach_irqs(const SysRoot& root, std::vector<Nic>& nics, TextPool& pool) {
   // A vector for each queue's input and output, one shared by all, or one legacy line: room for
   // the most (the vector grows only if a device has more).
-  n.irqs.reserve(n.irqs.size() + n.rx.size() + n.tx.size());
-  for (auto& l : lines) {
-    for (auto& name : l.names) {
-      auto v = parse_virtio_irq_name(name);
-      if (!v || v->device != n.virtio_device) continue;
+  for (auto& n : nics)
+    if (!n.virtio_device.empty()) n.irqs.reserve(n.rx.size() + n.tx.size());
+  const auto nic_of = [&](const std::string& device) -> Nic* {
+    for (auto& n : nics)
+      if (n.virtio_device == device) return &n;
+    return nullptr;
+  };
+  InterruptsLines parser;
+  std::optional<Error> bad;  // the text, not the file, is wrong
+  auto read = root.read_lines(paths::kInterrupts, [&](std::string_view text) -> Result<void> {
+    auto line = parser.next(text);
+    if (!line) {
+      bad = line.error();
+      return line.error();
+    }
+    if (!*line) return {};
+    for (auto& name : (*line)->names) {
+      const auto v = parse_virtio_irq_name(name);
+      if (!v) continue;
       QueueIrq q;
-      q.irq = l.irq;
       switch (v->kind) {
         case VirtioIrqKind::Input: q.role = IrqRole::Input; break;
         case VirtioIrqKind::Output: q.role = IrqRole::Output; break;
@@ -206,13 +217,22 @@ void attach_irqs(const SysRoot& root, std::vector<IrqLine>& lines, Nic& n, TextP
         case VirtioIrqKind::Legacy: q.role = IrqRole::Legacy; break;
         default: continue;
       }
+      Nic* n = nic_of(v->device);
+      if (n == nullptr) continue;
+      q.irq = (*line)->irq;
       q.queue = v->queue;
       q.name = std::move(name);
-      const std::string dir = paths::kIrqDir + "/" + std::to_string(l.irq);
+      const std::string dir = paths::kIrqDir + "/" + std::to_string(q.irq);
       q.smp_affinity = read_sysfile(root, dir + "/" + row(SettingKind::IrqAffinity).file, pool);
-      n.irqs.push_back(std::move(q));
+      n->irqs.push_back(std::move(q));
     }
-  }
+    return {};
+  });
+  if (read && !parser.finish()) bad = parser.finish().error();
+  if (bad) return make_error(root.display(paths::kInterrupts), bad->message);
+  if (!read)
+    for (auto& n : nics) n.irqs.clear();
+  return {};
 }
 
 }  // namespace
@@ -361,32 +381,6 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
   if (!cpus) return cpus.error();
   f.cpus = std::move(*cpus);
 
-  // Line by line (a column per CPU: tens of MB on a wide guest), keeping only the lines of
-  // virtio queue IRQs and of those lines only the virtio names: all that attach_irqs uses.
-  std::vector<IrqLine> irq_lines;
-  {
-    InterruptsLines parser;
-    std::optional<Error> bad;  // the text, not the file, is wrong
-    auto read = root.read_lines(paths::kInterrupts, [&](std::string_view text) -> Result<void> {
-      auto line = parser.next(text);
-      if (!line) {
-        bad = line.error();
-        return line.error();
-      }
-      if (!*line) return {};
-      IrqLine keep;
-      keep.irq = (*line)->irq;
-      for (auto& name : (*line)->names)
-        if (is_queue_irq_name(name)) keep.names.push_back(std::move(name));
-      if (!keep.names.empty()) irq_lines.push_back(std::move(keep));
-      return {};
-    });
-    if (read && !parser.finish()) bad = parser.finish().error();
-    if (!read && !bad) irq_lines.clear();
-    // An unreadable /proc/interrupts leaves the IRQs unknown, as before; malformed text is an error.
-    if (bad) return make_error(root.display(paths::kInterrupts), bad->message);
-  }
-
   auto entries = root.list(paths::kNetClass);
   if (!entries) return entries.error();
   TextPool pool;
@@ -400,17 +394,16 @@ Result<Facts> probe(const SysRoot& root, EthtoolIo& ethtool, const ProbeOptions&
       if (nic.error().code == ENOENT || nic.error().code == ENODEV) continue;
       return nic.error();
     }
-    attach_irqs(root, irq_lines, *nic, pool);
     f.nics.push_back(std::move(*nic));
   }
+  if (auto r = attach_irqs(root, f.nics, pool); !r) return r.error();
 
   const auto verdict = classify_driver(f.kernel, probe_xps_rxqs(root, names));
   f.behaviour = verdict.behaviour;
   f.behaviour_evidence = verdict.evidence;
 
   for (const auto& r : kSysctls) {
-    Target t;
-    t.sysctl = &r;
+    const Target t{SettingKind::Sysctl, SharedText(), -1, 0, &r};
     f.sysctls.push_back({sysctl_full_name(r), read_sysfile(root, t.path(), pool), &r});
   }
   const bool any_irqs = std::any_of(f.nics.begin(), f.nics.end(), [](const Nic& n) {

@@ -63,10 +63,10 @@ void write_setting(JsonOut& j, const Setting& s, const SettingExtra& extra) {
   j.member("current", s.current.view());
   j.member("desired", s.desired.text());
   if (extra.drift_cause) j.member("drift_cause", *extra.drift_cause);
-  if (s.kind == SettingKind::IrqAffinity) j.member("irq", s.irq);
+  if (s.kind == SettingKind::IrqAffinity) j.member("irq", s.irq());
   j.member("kind", to_string(s.kind));
   j.member("nic", s.nic.view());
-  if (s.queue >= 0) j.member("queue", s.queue);
+  if (s.queue() >= 0) j.member("queue", s.queue());
   j.member("reason", s.reason.view());
   if (extra.state) j.member("state", extra.state);
   j.member("target", display_target(s));

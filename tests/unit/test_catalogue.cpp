@@ -30,14 +30,13 @@ TEST(Catalogue, OnePathPerTarget) {
   Target t{SettingKind::Xps, "eth0", 3, 0, nullptr};
   EXPECT_EQ(t.path(), "sys/class/net/eth0/queues/tx-3/xps_cpus");
   EXPECT_EQ(t.label(), "tx-3 xps");
-  t.kind = SettingKind::RpsFlowCnt;
+  t = Target{SettingKind::RpsFlowCnt, "eth0", 3, 0, nullptr};
   EXPECT_EQ(t.path(), "sys/class/net/eth0/queues/rx-3/rps_flow_cnt");
   EXPECT_EQ(t.label(), "rx-3 flows");
-  t.kind = SettingKind::IrqAffinity;
-  t.irq = 27;
+  t = Target{SettingKind::IrqAffinity, "eth0", 3, 27, nullptr};
   EXPECT_EQ(t.path(), "proc/irq/27/smp_affinity");
   EXPECT_EQ(t.label(), "irq 27 q3");
-  t.kind = SettingKind::Channels;
+  t = Target{SettingKind::Channels, "eth0", -1, 0, nullptr};
   EXPECT_EQ(t.path(), "ethtool:eth0:channels");
   const Target sysctl{SettingKind::Sysctl, "", -1, 0, find_sysctl_row("net.core.netdev_budget")};
   EXPECT_EQ(sysctl.path(), "proc/sys/net/core/netdev_budget");
@@ -111,6 +110,52 @@ TEST(Values, WhatTheKernelKeeps) {
   EXPECT_TRUE(kernel_kept(Kept::PowerOfTwo, "4096", Value::number(3000), online));
   EXPECT_FALSE(kernel_kept(Kept::PowerOfTwo, "3000", Value::number(4000), online));
   EXPECT_FALSE(kernel_kept(Kept::Same, "4096", Value::number(3000), online));
+}
+
+// A Value holds one of a shared mask, a number or shared channel counts in one slot: copies
+// share the mask, assigning one kind over another lets the old one go, and a moved-from or
+// cleared value is none.
+TEST(Values, CopiesShareTheirMaskAndAssigningAcrossTypesLetsTheOldOneGo) {
+  auto set = Shared<CpuSet>::make(CpuSet::of({0, 2}));
+  {
+    Value a = Value::mask(ValueType::CpuMask, set, 8);
+    EXPECT_EQ(set.use_count(), 2u);
+    Value b = a;
+    EXPECT_EQ(set.use_count(), 3u);
+    EXPECT_EQ(b.text(), "05");
+    EXPECT_EQ(&b.cpus(), &a.cpus()) << "one mask, not a copy";
+    b = b;  // onto itself: still held
+    EXPECT_EQ(set.use_count(), 3u);
+    EXPECT_EQ(b.text(), "05");
+    b = Value::number(42);
+    EXPECT_EQ(set.use_count(), 2u) << "a number assigned over a mask lets the mask go";
+    EXPECT_EQ(b.num(), 42);
+    EXPECT_TRUE(b.cpus().empty());
+    Channels c;
+    c.max_combined = 4;
+    c.combined = 2;
+    Value ch = Value::channels(c);
+    b = ch;
+    EXPECT_EQ(b.text(), "combined 2");
+    EXPECT_EQ(b.num(), 0);
+    Value moved = std::move(a);
+    EXPECT_TRUE(a.empty()) << "moved from: none";  // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(a.text(), "");                          // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(set.use_count(), 2u) << "the move took the copy over";
+    moved = ch;
+    EXPECT_EQ(set.use_count(), 1u);
+    EXPECT_EQ(moved.counts().combined, 2u);
+    Value m = Value::mask(ValueType::QueueMask, set, 8);
+    m = Value();
+    EXPECT_TRUE(m.empty());
+    EXPECT_EQ(m.type(), std::nullopt);
+    EXPECT_EQ(set.use_count(), 1u);
+    m = Value::mask(ValueType::QueueMask, set, 8);
+    EXPECT_EQ(m.type(), ValueType::QueueMask);
+    EXPECT_EQ(set.use_count(), 2u);
+  }
+  EXPECT_EQ(set.use_count(), 1u) << "every copy gone with its value";
+  static_assert(sizeof(Value) <= 16, "a plan holds a value for every queue file and IRQ");
 }
 
 // The value a plan's settings and the probe's files share: copies hold one value, moved-from and

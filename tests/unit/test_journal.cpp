@@ -60,6 +60,7 @@ std::vector<Refusal> refusals() {
       {"another NIC's file", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth1/queues/tx-0/xps_cpus"; }, "is not a xps_cpus file of eth0"},
       // No queue's or IRQ's directory: the kernel names them without one.
       {"a queue with a leading zero", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth0/queues/tx-00/xps_cpus"; }, "is not a xps_cpus file of eth0"},
+      {"a queue past virtio-net's last", [](json& j) { j["entries"][1]["target"] = "sys/class/net/eth0/queues/tx-32768/xps_cpus"; }, "names a queue past 32767, virtio-net's last"},
       {"an IRQ with a leading zero", [](json& j) { j["entries"][4]["target"] = "proc/irq/025/smp_affinity"; }, "is not a irq_affinity file of eth0"},
       {"a kind that does not match", [](json& j) { j["entries"][1]["kind"] = "rps_cpus"; }, "entry 1: target"},
       {"a sysctl the agent never sets", [](json& j) { j["entries"][5]["target"] = "proc/sys/kernel/core_pattern"; }, "not a sysctl guest-nettune writes"},
@@ -436,17 +437,16 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
   };
   for (const auto& m : near_misses) EXPECT_FALSE(t.has(m)) << m.path() << " (" << m.label() << ")";
 
-  // Past what fits in 4 bytes: the 256th NIC and beyond, queue 99999, IRQ 9999999 (load() allows
-  // 5 and 7 digits).
+  // Past what fits in 4 bytes: the 256th NIC and beyond, the last queue (32767), IRQ 9999999
+  // (load() allows 7 digits).
   std::vector<JournalEntry> many;
   for (int n = 0; n < 300; ++n) {
     const std::string nic = "n" + std::to_string(n);
     many.push_back(journal_entry("ethtool:" + nic + ":channels", SettingKind::Channels, nic, {}, 0));
   }
-  many.push_back(journal_entry("sys/class/net/n0/queues/rx-99999/rps_cpus", SettingKind::RpsCpus, "n0", {}, 0));
+  many.push_back(journal_entry("sys/class/net/n0/queues/rx-32767/rps_cpus", SettingKind::RpsCpus, "n0", {}, 0));
   many.push_back(journal_entry("proc/irq/9999999/smp_affinity", SettingKind::IrqAffinity, "n299", {}, 0));
-  // 2^21: more digits than load() allows a queue, made here whole.
-  many.emplace_back(Target(SettingKind::Xps, "n0", 2097152, 0, nullptr), SharedText());
+  many.push_back(journal_entry("sys/class/net/n0/queues/tx-32767/xps_cpus", SettingKind::Xps, "n0", {}, 0));
   const JournalTargets wide(many);
   EXPECT_EQ(wide.size(), many.size());
   for (int n : {0, 254, 255, 256, 299}) {
@@ -454,12 +454,12 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
     EXPECT_FALSE(wide.has(Target(SettingKind::RpsCpus, "n" + std::to_string(n), 0, 0, nullptr))) << n;
   }
   EXPECT_FALSE(wide.has(Target(SettingKind::Channels, "n300", -1, 0, nullptr)));
-  EXPECT_TRUE(wide.has(Target(SettingKind::RpsCpus, "n0", 99999, 0, nullptr)));
-  EXPECT_FALSE(wide.has(Target(SettingKind::RpsCpus, "n1", 99999, 0, nullptr)));
+  EXPECT_TRUE(wide.has(Target(SettingKind::RpsCpus, "n0", 32767, 0, nullptr)));
+  EXPECT_FALSE(wide.has(Target(SettingKind::RpsCpus, "n1", 32767, 0, nullptr)));
   EXPECT_TRUE(wide.has(Target(SettingKind::IrqAffinity, "n0", 0, 9999999, nullptr)));
   EXPECT_FALSE(wide.has(Target(SettingKind::IrqAffinity, "n0", 0, 9999998, nullptr)));
-  EXPECT_TRUE(wide.has(Target(SettingKind::Xps, "n0", 2097152, 0, nullptr)));
-  EXPECT_FALSE(wide.has(Target(SettingKind::Xps, "n1", 0, 0, nullptr))) << "2^21 overflowed into the NIC";
+  EXPECT_TRUE(wide.has(Target(SettingKind::Xps, "n0", 32767, 0, nullptr)));
+  EXPECT_FALSE(wide.has(Target(SettingKind::Xps, "n1", 32767, 0, nullptr)));
   EXPECT_FALSE(wide.has(Target(SettingKind::Xps, "n0", 0, 0, nullptr)));
 }
 

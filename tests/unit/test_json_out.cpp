@@ -145,9 +145,7 @@ TEST(JsonOut, ApplyAndRevertWithAwkwardStringsAndEmptyLists) {
   for (size_t i = 0; i < kAwkward.size(); ++i) {
     const std::string& s = kAwkward[i];
     Setting& st = planned[i];
-    st.kind = SettingKind::Xps;
-    st.nic = s;
-    st.queue = 0;
+    static_cast<Target&>(st) = Target{SettingKind::Xps, s, 0, 0, nullptr};
     st.current = s;
     st.desired = Value::mask(ValueType::CpuMask, CpuSet::of({0, 1, 2, 3}), 8);
     st.action = Action::Write;

@@ -99,6 +99,15 @@ TEST(Interrupts, VirtioNames) {
   ASSERT_TRUE(big.has_value());
   EXPECT_EQ(big->kind, K::Other);
   EXPECT_EQ(big->queue, -1);
+  // Past virtio-net's last queue (kMaxQueue): not a queue of a NIC the agent tunes.
+  const auto last = gn::parse_virtio_irq_name("virtio0-input.32767");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->kind, K::Input);
+  EXPECT_EQ(last->queue, 32767);
+  const auto past = gn::parse_virtio_irq_name("virtio0-output.32768");
+  ASSERT_TRUE(past.has_value());
+  EXPECT_EQ(past->kind, K::Other);
+  EXPECT_EQ(past->queue, -1);
 }
 
 TEST(Interrupts, IrqNumberOutOfRangeIsAnError) {

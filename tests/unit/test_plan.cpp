@@ -129,7 +129,7 @@ TEST(Plan, AnUnreadableFlowCountIsSkippedWithItsReason) {
   const auto counts = of_kind(plan, SettingKind::RpsFlowCnt, "eth0");
   ASSERT_EQ(counts.size(), 4u);
   for (const Setting* s : counts) {
-    if (s->queue == 1) {
+    if (s->queue() == 1) {
       EXPECT_EQ(s->action, Action::Skip);
       EXPECT_EQ(s->reason.view(), "RFS not present on this kernel");
     } else {
@@ -175,7 +175,7 @@ TEST(Plan, Rhel80NineCpusFourQueues) {
   expect_partition(p, "eth0");
   // IRQ pairs follow their queue's block.
   for (const Setting* s : of_kind(p.plan, SettingKind::IrqAffinity))
-    EXPECT_EQ(format_cpulist(mask_of(s->desired.text())), blocks[s->queue]) << s->path();
+    EXPECT_EQ(format_cpulist(mask_of(s->desired.text())), blocks[s->queue()]) << s->path();
   // Fewer queues than CPUs: RPS over every CPU, RFS table sized.
   const auto rps = of_kind(p.plan, SettingKind::RpsCpus);
   ASSERT_EQ(rps.size(), 4u);
@@ -495,7 +495,7 @@ TEST(PlanXpsRxqs, LatencyPairsEachTxQueueWithItsRxQueue) {
   const auto rxqs = of_kind(l.plan, SettingKind::XpsRxqs);
   ASSERT_EQ(rxqs.size(), 4u);
   for (unsigned q = 0; q < 4; ++q) {
-    EXPECT_EQ(rxqs[q]->queue, static_cast<int>(q));
+    EXPECT_EQ(rxqs[q]->queue(), static_cast<int>(q));
     EXPECT_EQ(rxqs[q]->action, Action::Write) << rxqs[q]->reason;
     EXPECT_EQ(rxqs[q]->desired.cpus(), CpuSet::of({q}));
     EXPECT_EQ(rxqs[q]->desired.text(), std::string(1, "1248"[q]));

@@ -143,6 +143,66 @@ TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
   EXPECT_EQ(*(*tx)[3].file(SettingKind::Xps)->text, "00000000,00000018");
 }
 
+// A queue past virtio-net's last (kMaxQueue) cannot be a target: the probe refuses the NIC by
+// name rather than plan a queue it would have to name as another.
+TEST(Probe, AQueuePastVirtioNetsLastIsRefusedNamingTheNicAndTheQueue) {
+  TempDir dir;
+  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
+  const std::string queues = dir / "sys/class/net/eth0/queues";
+  std::filesystem::copy(queues + "/rx-0", queues + "/rx-32767", std::filesystem::copy_options::recursive);
+  {
+    const SysRoot root(dir.path());
+    SnapshotEthtool eth(root);
+    auto f = probe(root, eth, {});
+    ASSERT_TRUE(f.ok()) << "queue 32767 is virtio-net's last: " << f.error().text();
+  }
+  std::filesystem::rename(queues + "/rx-32767", queues + "/rx-32768");
+  const SysRoot root(dir.path());
+  SnapshotEthtool eth(root);
+  auto f = probe(root, eth, {});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().text().find("queues/rx-32768"), std::string::npos) << f.error().text();
+  EXPECT_NE(f.error().text().find("does not plan eth0"), std::string::npos) << f.error().text();
+}
+
+// The IRQs come from /proc/interrupts, read once after the NICs: each NIC gets its own device's
+// queue IRQs in the file's order, with their affinity; without the file the IRQs are unknown
+// and the rest of the probe stands.
+TEST(Probe, EachNicGetsItsOwnQueueIrqsAndNoneWithoutProcInterrupts) {
+  TempDir dir;
+  named_fixtures().at("bond-over-virtio").write(dir.path());
+  {
+    const SysRoot root(dir.path());
+    SnapshotEthtool eth(root);
+    auto f = probe(root, eth, {});
+    ASSERT_TRUE(f.ok()) << f.error().text();
+    // eth0: an input and an output IRQ for each of its 4 queues; eth1: one vector shared by its
+    // queues (its config IRQ is not a queue's).
+    for (const auto& [name, irqs] : std::map<std::string, size_t>{{"eth0", 8}, {"eth1", 1}}) {
+      const Nic* n = f->find_nic(name);
+      ASSERT_NE(n, nullptr) << name;
+      ASSERT_EQ(n->irqs.size(), irqs) << name;
+      for (size_t i = 1; i < n->irqs.size(); ++i) EXPECT_LT(n->irqs[i - 1].irq, n->irqs[i].irq) << "in the file's order";
+      for (const auto& irq : n->irqs) {
+        EXPECT_EQ(irq.name.rfind(n->virtio_device + "-", 0), 0u) << name << " got " << irq.name;
+        EXPECT_TRUE(irq.smp_affinity.readable()) << irq.name;
+        EXPECT_EQ(*irq.smp_affinity.text,
+                  std::string(trim(read_text(dir / ("proc/irq/" + std::to_string(irq.irq) + "/smp_affinity")))));
+      }
+    }
+    EXPECT_NE(f->find_nic("eth0")->virtio_device, f->find_nic("eth1")->virtio_device);
+    EXPECT_EQ(f->find_nic("eth1")->irqs[0].role, IrqRole::Shared);
+  }
+  std::filesystem::remove(dir / "proc/interrupts");
+  const SysRoot root(dir.path());
+  SnapshotEthtool eth(root);
+  auto f = probe(root, eth, {});
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  ASSERT_NE(f->find_nic("eth0"), nullptr);
+  EXPECT_TRUE(f->find_nic("eth0")->irqs.empty());
+  EXPECT_FALSE(f->find_nic("eth0")->tx.empty()) << "the queues are still read";
+}
+
 // irqbalance is looked for by the comm of every process: numbered directories only, the name
 // trimmed, whatever the order, however long the file.
 TEST(Processes, AreFoundByTheirTrimmedCommInNumberedDirectoriesOnly) {

@@ -162,9 +162,7 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   };
   Setting s;
   s.action = Action::Write;
-  s.kind = SettingKind::Xps;
-  s.nic = "eth0";
-  s.queue = 0;
+  static_cast<Target&>(s) = Target{SettingKind::Xps, "eth0", 0, 0, nullptr};
   EXPECT_EQ(s.path(), "sys/class/net/eth0/queues/tx-0/xps_cpus");
   EXPECT_EQ(drift_cause(st, s), "not applied yet");
   journal(st, s);
@@ -172,15 +170,11 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   s.nic = "eth9";  // not a virtio_net NIC: no driver to blame
   journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
-  s.nic = "eth0";
-  s.kind = SettingKind::Channels;
-  s.queue = -1;
+  static_cast<Target&>(s) = Target{SettingKind::Channels, "eth0", -1, 0, nullptr};
   EXPECT_EQ(s.path(), "ethtool:eth0:channels");
   journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("channels changed"), std::string::npos);
-  s.kind = SettingKind::Sysctl;
-  s.nic = "";
-  s.sysctl = find_sysctl_row("netdev_budget");
+  static_cast<Target&>(s) = Target{SettingKind::Sysctl, "", -1, 0, find_sysctl_row("netdev_budget")};
   EXPECT_EQ(s.path(), "proc/sys/net/core/netdev_budget");
   journal(st, s);
   EXPECT_NE(drift_cause(st, s).find("something else"), std::string::npos);
@@ -191,10 +185,7 @@ TEST(StatusDrift, SaysWhoLikelyChangedIt) {
   Rig el81("rhel8.1-xps_rxqs-8vcpu-4-queues");
   Status st81 = el81.status();
   s.action = Action::Write;
-  s.kind = SettingKind::Xps;
-  s.nic = "eth0";
-  s.queue = 0;
-  s.sysctl = nullptr;
+  static_cast<Target&>(s) = Target{SettingKind::Xps, "eth0", 0, 0, nullptr};
   EXPECT_EQ(s.path(), "sys/class/net/eth0/queues/tx-0/xps_cpus");
   journal(st81, s);
   EXPECT_EQ(st81.facts.behaviour, DriverBehaviour::XpsOnlyWhenEqual);

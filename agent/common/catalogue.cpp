@@ -85,19 +85,6 @@ std::string_view decimal(char (&buf)[24], long long n) {
 }
 }  // namespace
 
-Target::Target(SettingKind k, SharedText n, int q, unsigned i, const SysctlRow* s) : nic(std::move(n)), kind(k) {
-  set_queue(q);
-  if (row(k).place == Place::Irq) number_ = i;
-  else if (row(k).place == Place::Sysctl && s != nullptr) number_ = static_cast<uint32_t>(s - kSysctls) + 1;
-}
-
-void Target::set_queue(int q) {
-  // The probe and the journal refuse a queue past kMaxQueue: reaching here with one is a bug,
-  // and a target that named another queue than the one meant must never be written.
-  if (q < -1 || q > kMaxQueue) std::abort();
-  queue_ = static_cast<int16_t>(q);
-}
-
 unsigned Target::irq() const { return row(kind).place == Place::Irq ? number_ : 0; }
 
 const SysctlRow* Target::sysctl() const {
@@ -162,55 +149,6 @@ Value Value::channels(const Channels& c) {
   new (&v.slot_.counts) Shared<Channels>(Shared<Channels>::make(c));
   v.type_ = static_cast<unsigned char>(ValueType::Channels);
   return v;
-}
-
-bool Value::is_mask() const {
-  return type_ == static_cast<unsigned char>(ValueType::CpuMask) ||
-         type_ == static_cast<unsigned char>(ValueType::QueueMask);
-}
-
-void Value::clear() noexcept {
-  if (is_mask()) slot_.set.~Shared<CpuSet>();
-  else if (type_ == static_cast<unsigned char>(ValueType::Channels)) slot_.counts.~Shared<Channels>();
-  type_ = kNone;
-  bits_ = 0;
-}
-
-void Value::take(const Value& o) noexcept {
-  if (o.is_mask()) new (&slot_.set) Shared<CpuSet>(o.slot_.set);
-  else if (o.type_ == static_cast<unsigned char>(ValueType::Channels)) new (&slot_.counts) Shared<Channels>(o.slot_.counts);
-  else slot_.n = o.slot_.n;  // a number, or nothing that is read
-  type_ = o.type_;
-  bits_ = o.bits_;
-}
-
-void Value::take(Value&& o) noexcept {
-  if (o.is_mask()) new (&slot_.set) Shared<CpuSet>(std::move(o.slot_.set));
-  else if (o.type_ == static_cast<unsigned char>(ValueType::Channels)) new (&slot_.counts) Shared<Channels>(std::move(o.slot_.counts));
-  else slot_.n = o.slot_.n;
-  type_ = o.type_;
-  bits_ = o.bits_;
-  o.clear();
-}
-
-Value::Value(const Value& o) noexcept { take(o); }
-Value::Value(Value&& o) noexcept { take(std::move(o)); }
-
-Value& Value::operator=(const Value& o) noexcept {
-  if (this != &o) {
-    Value copy(o);  // before clearing: o may be held through this value's own mask
-    clear();
-    take(std::move(copy));
-  }
-  return *this;
-}
-
-Value& Value::operator=(Value&& o) noexcept {
-  if (this != &o) {
-    clear();
-    take(std::move(o));
-  }
-  return *this;
 }
 
 const CpuSet& Value::cpus() const {

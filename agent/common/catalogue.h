@@ -6,6 +6,8 @@
 #pragma once
 
 #include <climits>
+#include <cstdlib>
+#include <new>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -181,7 +183,12 @@ struct Target {
   int queue() const { return queue_; }  // the queue (queue files; IRQs of a queue), or -1
   unsigned irq() const;                 // for IrqAffinity; 0 otherwise
   const SysctlRow* sysctl() const;      // for Sysctl; nullptr otherwise
-  void set_queue(int q);                // -1 or up to kMaxQueue
+  void set_queue(int q) {               // -1 or up to kMaxQueue
+    // The probe and the journal refuse a queue past kMaxQueue: reaching here with one is a bug,
+    // and a target that named another queue than the one meant must never be written.
+    if (q < -1 || q > kMaxQueue) std::abort();
+    queue_ = static_cast<int16_t>(q);
+  }
 
   // The one name of the target: a path relative to the root ("sys/class/net/eth0/queues/tx-0/
   // xps_cpus", "proc/irq/24/smp_affinity", "proc/sys/net/core/netdev_budget") or, for channels,
@@ -194,6 +201,13 @@ struct Target {
   std::string label() const;
 };
 
+inline Target::Target(SettingKind k, SharedText n, int q, unsigned i, const SysctlRow* s)
+    : nic(std::move(n)), kind(k) {
+  set_queue(q);
+  if (row(k).place == Place::Irq) number_ = i;
+  else if (row(k).place == Place::Sysctl && s != nullptr) number_ = static_cast<uint32_t>(s - kSysctls) + 1;
+}
+
 // A typed value: a mask (of CPUs or queues, and the width the kernel prints it at), a number,
 // or channel counts. Typed until it is written; text() is its one text form. A mask's CPUs are
 // shared by the copies of a value and never change: the planner gives the same mask to every
@@ -205,11 +219,25 @@ class Value {
   static Value mask(ValueType type, Shared<CpuSet> set, unsigned bits);
   static Value number(long long n);
   static Value channels(const Channels& c);
-  Value(const Value& o) noexcept;
-  Value(Value&& o) noexcept;
-  Value& operator=(const Value& o) noexcept;
-  Value& operator=(Value&& o) noexcept;
-  ~Value() { clear(); }
+  // Inline: a plan copies, moves and drops a value for every queue file and IRQ.
+  Value(const Value& o) noexcept { take(o); }
+  Value(Value&& o) noexcept { take(std::move(o)); }
+  Value& operator=(const Value& o) noexcept {
+    if (this != &o) {
+      Value copy(o);  // before clearing: o may be held through this value's own mask
+      clear();
+      take(std::move(copy));
+    }
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    if (this != &o) {
+      clear();
+      take(std::move(o));
+    }
+    return *this;
+  }
+  ~Value() { release(); }
 
   bool empty() const { return type_ == kNone; }
   std::optional<ValueType> type() const {
@@ -230,17 +258,44 @@ class Value {
   // One of these, as type_ says: a plan holds a value for every queue and IRQ of every NIC, 16
   // bytes each (a std::variant and an optional type took 24, each kind's own member 72).
   union Slot {
-    Slot() noexcept {}
+    Slot() noexcept : n(0) {}
     ~Slot() {}
     Shared<CpuSet> set;       // CpuMask, QueueMask
     long long n;              // Number
     Shared<Channels> counts;  // Channels
   };
   static constexpr unsigned char kNone = 0xff;
-  bool is_mask() const;
-  void clear() noexcept;
-  void take(const Value& o) noexcept;  // into a cleared value
-  void take(Value&& o) noexcept;       // the same; o is left none
+  static constexpr auto kCpuMask = static_cast<unsigned char>(ValueType::CpuMask);
+  static constexpr auto kQueueMask = static_cast<unsigned char>(ValueType::QueueMask);
+  static constexpr auto kChannels = static_cast<unsigned char>(ValueType::Channels);
+  bool is_mask() const { return type_ == kCpuMask || type_ == kQueueMask; }
+  // Lets the mask or counts go (the value is then to be destroyed or given another).
+  void release() noexcept {
+    if (is_mask()) slot_.set.~Shared<CpuSet>();
+    else if (type_ == kChannels) slot_.counts.~Shared<Channels>();
+  }
+  void clear() noexcept {
+    release();
+    type_ = kNone;
+    bits_ = 0;
+  }
+  // Into a cleared value.
+  void take(const Value& o) noexcept {
+    if (o.is_mask()) new (&slot_.set) Shared<CpuSet>(o.slot_.set);
+    else if (o.type_ == kChannels) new (&slot_.counts) Shared<Channels>(o.slot_.counts);
+    else slot_.n = o.slot_.n;  // a number, or nothing that is read
+    type_ = o.type_;
+    bits_ = o.bits_;
+  }
+  // The same; o is left none.
+  void take(Value&& o) noexcept {
+    if (o.is_mask()) new (&slot_.set) Shared<CpuSet>(std::move(o.slot_.set));
+    else if (o.type_ == kChannels) new (&slot_.counts) Shared<Channels>(std::move(o.slot_.counts));
+    else slot_.n = o.slot_.n;
+    type_ = o.type_;
+    bits_ = o.bits_;
+    o.clear();
+  }
 
   Slot slot_;
   unsigned bits_ = 0;  // a mask's width

@@ -247,23 +247,20 @@ class Planner {
   const Nic* named_ = nullptr;
   SharedText name_;
 
-  template <class Reason>
   Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
-               Reason&& reason) {
-    return add(Target{kind, nic ? nic_name(*nic) : SharedText(), queue, 0, nullptr}, std::move(current),
-               std::move(desired), action, std::forward<Reason>(reason));
+               const std::string& reason) {
+    return add(kind, nic, queue, std::move(current), std::move(desired), action, own(reason));
+  }
+  Setting& add(SettingKind kind, const Nic* nic, int queue, SharedText current, Value desired, Action action,
+               KeptText reason) {
+    return plan_.settings.emplace_back(Target{kind, nic ? nic_name(*nic) : SharedText(), queue, 0, nullptr},
+                                       std::move(current), std::move(desired), action, reason);
   }
   Setting& add(Target target, SharedText current, Value desired, Action action, const std::string& reason) {
     return add(std::move(target), std::move(current), std::move(desired), action, own(reason));
   }
   Setting& add(Target target, SharedText current, Value desired, Action action, KeptText reason) {
-    Setting& s = plan_.settings.emplace_back();
-    static_cast<Target&>(s) = std::move(target);
-    s.current = std::move(current);
-    s.desired = std::move(desired);
-    s.action = action;
-    s.reason = reason;
-    return s;
+    return plan_.settings.emplace_back(std::move(target), std::move(current), std::move(desired), action, reason);
   }
 
   // The stripe of nq transmit queues (the same for every NIC with as many queues), each block's

@@ -48,6 +48,9 @@ class KeptText {
 // One planned setting: its target (kind, NIC, queue, IRQ, sysctl: see catalogue.h), the value
 // it has now and the one it should have, typed until apply writes it.
 struct Setting : Target {
+  Setting() = default;
+  Setting(Target t, SharedText now, Value want, Action a, KeptText why)
+      : Target(std::move(t)), action(a), current(std::move(now)), desired(std::move(want)), reason(why) {}
   Action action = Action::Skip;  // first: it takes the byte after Target's kind (the size is asserted in plan.cpp)
   // As read ("" when absent): the text of the Facts the plan was made from, shared (or, for a
   // text the planner made, such as channel counts, its own): a plan of a 1024-CPU guest would

@@ -2,11 +2,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <new>
 #include <string_view>
-#include <cstdlib>
 
 #include "kernel_paths.h"
 

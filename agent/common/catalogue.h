@@ -6,15 +6,14 @@
 #pragma once
 
 #include <climits>
-#include <cstdlib>
-#include <new>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 #include "channels.h"
 #include "cpuset.h"

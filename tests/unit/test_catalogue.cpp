@@ -43,6 +43,32 @@ TEST(Catalogue, OnePathPerTarget) {
   EXPECT_EQ(sysctl.label(), "net.core.netdev_budget");
 }
 
+// virtio-net's last queue is a target; past it (or below -1) the 16-bit queue would name
+// another, so constructing one aborts rather than wrap.
+TEST(CatalogueDeathTest, AQueuePastTheLastAborts) {
+  const Target last{SettingKind::Xps, "eth0", kMaxQueue, 0, nullptr};
+  EXPECT_EQ(last.queue(), 32767);
+  EXPECT_EQ(last.path(), "sys/class/net/eth0/queues/tx-32767/xps_cpus");
+  EXPECT_DEATH(Target(SettingKind::Xps, "eth0", kMaxQueue + 1, 0, nullptr), "");
+  EXPECT_DEATH(Target(SettingKind::RpsCpus, "eth0", -2, 0, nullptr), "");
+  Target t{SettingKind::Xps, "eth0", 0, 0, nullptr};
+  EXPECT_DEATH(t.set_queue(65536), "");
+}
+
+// The IRQ and the sysctl's row share one number: each reads as the kind says, or not at all.
+TEST(Catalogue, TheIrqAndTheSysctlRowAreReadOnlyAsTheKindSays) {
+  const SysctlRow* budget = find_sysctl_row("net.core.netdev_budget");
+  ASSERT_NE(budget, nullptr);
+  const Target irq{SettingKind::IrqAffinity, "eth0", 0, 3, budget};
+  EXPECT_EQ(irq.irq(), 3u);
+  EXPECT_EQ(irq.sysctl(), nullptr);
+  const Target sysctl{SettingKind::Sysctl, "", -1, 3, budget};
+  EXPECT_EQ(sysctl.sysctl(), budget);
+  EXPECT_EQ(sysctl.irq(), 0u);
+  EXPECT_EQ(Target(SettingKind::Sysctl, "", -1, 0, nullptr).sysctl(), nullptr);
+  for (const auto& r : kSysctls) EXPECT_EQ(Target(SettingKind::Sysctl, "", -1, 0, &r).sysctl(), &r) << r.name;
+}
+
 TEST(Catalogue, SysctlRowsCarryOptionLimitsAndProfileValues) {
   const SysctlRow* budget = find_sysctl_row("netdev_budget");
   ASSERT_NE(budget, nullptr);

@@ -458,6 +458,8 @@ TEST(JournalTargets, HoldExactlyTheTargetsWhosePathsTheEntriesHold) {
   EXPECT_FALSE(wide.has(Target(SettingKind::RpsCpus, "n1", 32767, 0, nullptr)));
   EXPECT_TRUE(wide.has(Target(SettingKind::IrqAffinity, "n0", 0, 9999999, nullptr)));
   EXPECT_FALSE(wide.has(Target(SettingKind::IrqAffinity, "n0", 0, 9999998, nullptr)));
+  // 9999999 needs 24 bits: kept wide, not cut to its low 21 (1611391) in a narrow key.
+  EXPECT_FALSE(wide.has(Target(SettingKind::IrqAffinity, "", -1, 9999999u & 0x1fffffu, nullptr)));
   EXPECT_TRUE(wide.has(Target(SettingKind::Xps, "n0", 32767, 0, nullptr)));
   EXPECT_FALSE(wide.has(Target(SettingKind::Xps, "n1", 32767, 0, nullptr)));
   EXPECT_FALSE(wide.has(Target(SettingKind::Xps, "n0", 0, 0, nullptr)));

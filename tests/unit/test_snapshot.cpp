@@ -203,6 +203,44 @@ TEST(Probe, EachNicGetsItsOwnQueueIrqsAndNoneWithoutProcInterrupts) {
   EXPECT_FALSE(f->find_nic("eth0")->tx.empty()) << "the queues are still read";
 }
 
+// Each queue IRQ's affinity is read from its own IRQ's directory: the fixture gives every IRQ
+// the same mask, so each is made distinct here.
+TEST(Probe, EachQueueIrqGetsItsOwnIrqsAffinity) {
+  TempDir dir;
+  named_fixtures().at("bond-over-virtio").write(dir.path());
+  for (const auto& e : std::filesystem::directory_iterator(dir / "proc/irq"))
+    write_text(e.path().string() + "/smp_affinity", "a" + e.path().filename().string() + "\n");
+  const SysRoot root(dir.path());
+  SnapshotEthtool eth(root);
+  auto f = probe(root, eth, {});
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  size_t seen = 0;
+  for (const char* name : {"eth0", "eth1"}) {
+    const Nic* n = f->find_nic(name);
+    ASSERT_NE(n, nullptr) << name;
+    for (const auto& irq : n->irqs) {
+      ASSERT_TRUE(irq.smp_affinity.readable()) << irq.name;
+      EXPECT_EQ(*irq.smp_affinity.text, "a" + std::to_string(irq.irq)) << irq.name;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 9u);
+}
+
+// A queue directory whose number has more digits than any unsigned long is refused like any
+// queue past the last, not thrown out of the probe.
+TEST(Probe, AQueueNumberPastAnyIntegerIsRefusedNotThrown) {
+  TempDir dir;
+  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
+  const std::string queues = dir / "sys/class/net/eth0/queues";
+  std::filesystem::copy(queues + "/rx-0", queues + "/rx-99999999999999999999999", std::filesystem::copy_options::recursive);
+  const SysRoot root(dir.path());
+  SnapshotEthtool eth(root);
+  auto f = probe(root, eth, {});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().text().find("does not plan eth0"), std::string::npos) << f.error().text();
+}
+
 // irqbalance is looked for by the comm of every process: numbered directories only, the name
 // trimmed, whatever the order, however long the file.
 TEST(Processes, AreFoundByTheirTrimmedCommInNumberedDirectoriesOnly) {
@@ -553,6 +591,72 @@ TEST(KeptTargets, TheCapCountsFilesKeptAndFilesDoneWith) {
   ASSERT_TRUE(rig.rewrite(root, d, nullptr).ok());
   EXPECT_EQ(open_descriptors(), two + 1) << "past the cap: a file rewritten is closed at once";
   EXPECT_EQ(read_text(rig.dir / d), "f\n");
+}
+
+// Kept files are keyed by their directory two levels up and the rest of the path: NICs' queue
+// files share the rest ("rx-0/rps_cpus"), and each rewrite must take its own NIC's descriptor,
+// never another's (that would write one NIC's value into another's file); a path under a
+// directory nothing was kept in takes none. Two hundred NICs: enough for the table's probes to
+// run from one NIC's key into another's entry with the same rest.
+TEST(KeptTargets, TheSameRestUnderAnotherNicIsAnotherFile) {
+  TempDir dir;
+  std::vector<std::string> rels;
+  for (int nic = 0; nic < 200; ++nic)
+    for (const char* file : {"rps_cpus", "rps_flow_cnt"}) {
+      rels.push_back("sys/class/net/eth" + std::to_string(nic) + "/queues/rx-0/" + file);
+      write_text(dir / rels.back(), "0\n");
+    }
+  const std::string never = "sys/class/net/eth200/queues/rx-0/rps_cpus";  // its directory: nothing kept
+  write_text(dir / never, "0\n");
+  struct rlimit lim {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+  ASSERT_TRUE(lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= 1024) << "a hard limit of open files below 1024";
+  const SysRoot root(dir.path());
+  root.keep_targets(rels.size() + 1);
+  for (const auto& rel : rels) ASSERT_TRUE(root.read_target(rel).ok()) << rel;
+  ASSERT_EQ(root.kept_targets(), rels.size()) << "a kept file for each NIC's rx-0/rps_cpus and rx-0/rps_flow_cnt";
+  const std::string_view before = "0";
+  const auto rewrite = [&](const std::string& rel, const std::string& to) {
+    return root.rewrite(
+        rel, [&](std::string_view) -> Result<std::optional<std::string>> { return std::optional<std::string>(to); },
+        &before);
+  };
+  ASSERT_TRUE(rewrite(never, "n").ok());
+  EXPECT_EQ(root.kept_targets(), rels.size()) << "no NIC's descriptor is taken for a file never kept";
+  for (size_t i = 0; i < rels.size(); ++i) {
+    ASSERT_TRUE(rewrite(rels[i], std::to_string(i + 1)).ok()) << rels[i];
+    ASSERT_EQ(root.kept_targets(), rels.size() - i - 1) << rels[i] << " was not written through its own kept file";
+  }
+  EXPECT_EQ(read_text(dir / never), "n\n");
+  for (size_t i = 0; i < rels.size(); ++i) ASSERT_EQ(read_text(dir / rels[i]), std::to_string(i + 1) + "\n") << rels[i];
+}
+
+// A path with no directory two levels up is kept whole: "x", "a/x" and "b/x" are three files,
+// and "rx-0/rps_cpus" is not the rest of a longer path whose directory nothing was kept in.
+TEST(KeptTargets, PathsWithNoDirectoryTwoLevelsUpAreKeptWhole) {
+  TempDir dir;
+  const std::vector<std::string> rels = {"x", "a/x", "b/x", "rx-0/rps_cpus"};
+  const std::string longer = "eth9/queues/rx-0/rps_cpus";
+  for (const auto& rel : rels) write_text(dir / rel, "0\n");
+  write_text(dir / longer, "0\n");
+  const SysRoot root(dir.path());
+  root.keep_targets(8);
+  for (const auto& rel : rels) ASSERT_TRUE(root.read_target(rel).ok()) << rel;
+  EXPECT_EQ(root.kept_targets(), rels.size()) << "each kept as its own file";
+  const std::string_view before = "0";
+  const auto rewrite = [&](const std::string& rel, const std::string& to) {
+    return root.rewrite(
+        rel, [&](std::string_view) -> Result<std::optional<std::string>> { return std::optional<std::string>(to); },
+        &before);
+  };
+  ASSERT_TRUE(rewrite(longer, "9").ok());
+  EXPECT_EQ(root.kept_targets(), rels.size()) << longer << " took the descriptor of rx-0/rps_cpus";
+  for (size_t i = 0; i < rels.size(); ++i) {
+    ASSERT_TRUE(rewrite(rels[i], std::to_string(i + 1)).ok()) << rels[i];
+    EXPECT_EQ(root.kept_targets(), rels.size() - i - 1) << rels[i] << " was not written through its kept file";
+  }
+  for (size_t i = 0; i < rels.size(); ++i) EXPECT_EQ(read_text(dir / rels[i]), std::to_string(i + 1) + "\n") << rels[i];
+  EXPECT_EQ(read_text(dir / longer), "9\n");
 }
 
 TEST(EthtoolFile, RoundTrips) {

@@ -183,8 +183,9 @@ struct Target {
   unsigned irq() const;                 // for IrqAffinity; 0 otherwise
   const SysctlRow* sysctl() const;      // for Sysctl; nullptr otherwise
   void set_queue(int q) {               // -1 or up to kMaxQueue
-    // The probe and the journal refuse a queue past kMaxQueue: reaching here with one is a bug,
-    // and a target that named another queue than the one meant must never be written.
+    // The probe leaves a NIC with a queue past kMaxQueue alone and the journal refuses one:
+    // reaching here with one is a bug, and a target that named another queue than the one meant
+    // must never be written.
     if (q < -1 || q > kMaxQueue) std::abort();
     queue_ = static_cast<int16_t>(q);
   }

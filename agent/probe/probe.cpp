@@ -166,9 +166,14 @@ Result<void> probe_queues(const SysRoot& root, const ProbeOptions& opts, Nic& n,
     const bool tx = e.name.rfind("tx-", 0) == 0, rx = e.name.rfind("rx-", 0) == 0;
     if ((!tx && !rx) || !is_number(e.name.substr(3))) continue;
     Queue q;
-    if (e.name.size() > 8 || std::stoul(e.name.substr(3)) > static_cast<unsigned long>(kMaxQueue))
-      return make_error(qdir + "/" + e.name, "is past queue " + std::to_string(kMaxQueue) +
-                                                 ", the last a virtio NIC has: guest-nettune does not plan " + n.name);
+    if (e.name.size() > 8 || std::stoul(e.name.substr(3)) > static_cast<unsigned long>(kMaxQueue)) {
+      // No target can name it (catalogue.h): the NIC is left alone, and says why.
+      n.role = NicRole::Other;
+      n.why = "queue " + e.name + " is past " + std::to_string(kMaxQueue) + ", virtio-net's last: left alone";
+      n.tx.clear();
+      n.rx.clear();
+      return {};
+    }
     q.index = static_cast<unsigned>(std::stoul(e.name.substr(3)));
     const std::string dir = qdir + "/" + e.name + "/";
     q.files.reserve(tx ? tx_files : rx_files);  // exactly: a wide guest has thousands of queues

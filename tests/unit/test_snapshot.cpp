@@ -143,26 +143,36 @@ TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
   EXPECT_EQ(*(*tx)[3].file(SettingKind::Xps)->text, "00000000,00000018");
 }
 
-// A queue past virtio-net's last (kMaxQueue) cannot be a target: the probe refuses the NIC by
-// name rather than plan a queue it would have to name as another.
-TEST(Probe, AQueuePastVirtioNetsLastIsRefusedNamingTheNicAndTheQueue) {
+// A queue past virtio-net's last (kMaxQueue) cannot be a target: the probe leaves that NIC
+// alone, saying why, rather than plan a queue it would have to name as another; the other NICs
+// are planned as ever.
+TEST(Probe, AQueuePastVirtioNetsLastLeavesItsNicAloneSayingWhy) {
   TempDir dir;
-  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
+  named_fixtures().at("bond-over-virtio").write(dir.path());
   const std::string queues = dir / "sys/class/net/eth0/queues";
   std::filesystem::copy(queues + "/rx-0", queues + "/rx-32767", std::filesystem::copy_options::recursive);
   {
     const SysRoot root(dir.path());
     SnapshotEthtool eth(root);
     auto f = probe(root, eth, {});
-    ASSERT_TRUE(f.ok()) << "queue 32767 is virtio-net's last: " << f.error().text();
+    ASSERT_TRUE(f.ok()) << f.error().text();
+    EXPECT_EQ(f->find_nic("eth0")->role, NicRole::Tunable) << "queue 32767 is virtio-net's last";
+    EXPECT_EQ(f->find_nic("eth0")->rx.back().index, 32767u);
   }
   std::filesystem::rename(queues + "/rx-32767", queues + "/rx-32768");
   const SysRoot root(dir.path());
   SnapshotEthtool eth(root);
   auto f = probe(root, eth, {});
-  ASSERT_FALSE(f.ok());
-  EXPECT_NE(f.error().text().find("queues/rx-32768"), std::string::npos) << f.error().text();
-  EXPECT_NE(f.error().text().find("does not plan eth0"), std::string::npos) << f.error().text();
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  const Nic* eth0 = f->find_nic("eth0");
+  ASSERT_NE(eth0, nullptr);
+  EXPECT_EQ(eth0->role, NicRole::Other);
+  EXPECT_EQ(eth0->why, "queue rx-32768 is past 32767, virtio-net's last: left alone");
+  EXPECT_TRUE(eth0->rx.empty() && eth0->tx.empty());
+  EXPECT_EQ(f->find_nic("eth1")->role, NicRole::Tunable);
+  const Plan p = make_plan(*f, Policy{});
+  for (const auto& s : p.settings) EXPECT_NE(s.nic, "eth0") << s.path() << " planned on a NIC left alone";
+  EXPECT_TRUE(std::any_of(p.settings.begin(), p.settings.end(), [](const Setting& s) { return s.nic == "eth1"; }));
 }
 
 // The IRQs come from /proc/interrupts, read once after the NICs: each NIC gets its own device's
@@ -227,9 +237,9 @@ TEST(Probe, EachQueueIrqGetsItsOwnIrqsAffinity) {
   EXPECT_EQ(seen, 9u);
 }
 
-// A queue directory whose number has more digits than any unsigned long is refused like any
-// queue past the last, not thrown out of the probe.
-TEST(Probe, AQueueNumberPastAnyIntegerIsRefusedNotThrown) {
+// A queue directory whose number has more digits than any unsigned long is past the last like
+// any other, not thrown out of the probe.
+TEST(Probe, AQueueNumberPastAnyIntegerLeavesItsNicAloneNotThrown) {
   TempDir dir;
   named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
   const std::string queues = dir / "sys/class/net/eth0/queues";
@@ -237,8 +247,10 @@ TEST(Probe, AQueueNumberPastAnyIntegerIsRefusedNotThrown) {
   const SysRoot root(dir.path());
   SnapshotEthtool eth(root);
   auto f = probe(root, eth, {});
-  ASSERT_FALSE(f.ok());
-  EXPECT_NE(f.error().text().find("does not plan eth0"), std::string::npos) << f.error().text();
+  ASSERT_TRUE(f.ok()) << f.error().text();
+  EXPECT_EQ(f->find_nic("eth0")->role, NicRole::Other);
+  EXPECT_NE(f->find_nic("eth0")->why.find("rx-99999999999999999999999 is past 32767"), std::string::npos)
+      << f->find_nic("eth0")->why;
 }
 
 // irqbalance is looked for by the comm of every process: numbered directories only, the name

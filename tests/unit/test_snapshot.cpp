@@ -145,34 +145,46 @@ TEST(Probe, FilesThatHoldTheSameTextShareOneCopy) {
 
 // A queue past virtio-net's last (kMaxQueue) cannot be a target: the probe leaves that NIC
 // alone, saying why, rather than plan a queue it would have to name as another; the other NICs
-// are planned as ever.
+// are planned as ever. A number with more digits than any unsigned long is past the last like
+// any other, not thrown out of the probe.
 TEST(Probe, AQueuePastVirtioNetsLastLeavesItsNicAloneSayingWhy) {
   TempDir dir;
   named_fixtures().at("bond-over-virtio").write(dir.path());
   const std::string queues = dir / "sys/class/net/eth0/queues";
-  std::filesystem::copy(queues + "/rx-0", queues + "/rx-32767", std::filesystem::copy_options::recursive);
-  {
+  // The probe's facts with eth0's rx-0 copied as the queue directory `name` (the last one gone).
+  std::string last;
+  const auto probe_with = [&](const std::string& name) {
+    if (last.empty()) std::filesystem::copy(queues + "/rx-0", queues + "/" + name, std::filesystem::copy_options::recursive);
+    else std::filesystem::rename(queues + "/" + last, queues + "/" + name);
+    last = name;
     const SysRoot root(dir.path());
     SnapshotEthtool eth(root);
-    auto f = probe(root, eth, {});
+    return probe(root, eth, {});
+  };
+  {
+    auto f = probe_with("rx-32767");
     ASSERT_TRUE(f.ok()) << f.error().text();
     EXPECT_EQ(f->find_nic("eth0")->role, NicRole::Tunable) << "queue 32767 is virtio-net's last";
     EXPECT_EQ(f->find_nic("eth0")->rx.back().index, 32767u);
   }
-  std::filesystem::rename(queues + "/rx-32767", queues + "/rx-32768");
-  const SysRoot root(dir.path());
-  SnapshotEthtool eth(root);
-  auto f = probe(root, eth, {});
+  {
+    auto f = probe_with("rx-32768");
+    ASSERT_TRUE(f.ok()) << f.error().text();
+    const Nic* eth0 = f->find_nic("eth0");
+    ASSERT_NE(eth0, nullptr);
+    EXPECT_EQ(eth0->role, NicRole::Other);
+    EXPECT_EQ(eth0->why, "queue rx-32768 is past 32767, virtio-net's last: left alone");
+    EXPECT_TRUE(eth0->rx.empty() && eth0->tx.empty());
+    EXPECT_EQ(f->find_nic("eth1")->role, NicRole::Tunable);
+    const Plan p = make_plan(*f, Policy{});
+    for (const auto& s : p.settings) EXPECT_NE(s.nic, "eth0") << s.path() << " planned on a NIC left alone";
+    EXPECT_TRUE(std::any_of(p.settings.begin(), p.settings.end(), [](const Setting& s) { return s.nic == "eth1"; }));
+  }
+  auto f = probe_with("rx-99999999999999999999999");
   ASSERT_TRUE(f.ok()) << f.error().text();
-  const Nic* eth0 = f->find_nic("eth0");
-  ASSERT_NE(eth0, nullptr);
-  EXPECT_EQ(eth0->role, NicRole::Other);
-  EXPECT_EQ(eth0->why, "queue rx-32768 is past 32767, virtio-net's last: left alone");
-  EXPECT_TRUE(eth0->rx.empty() && eth0->tx.empty());
-  EXPECT_EQ(f->find_nic("eth1")->role, NicRole::Tunable);
-  const Plan p = make_plan(*f, Policy{});
-  for (const auto& s : p.settings) EXPECT_NE(s.nic, "eth0") << s.path() << " planned on a NIC left alone";
-  EXPECT_TRUE(std::any_of(p.settings.begin(), p.settings.end(), [](const Setting& s) { return s.nic == "eth1"; }));
+  EXPECT_EQ(f->find_nic("eth0")->role, NicRole::Other);
+  EXPECT_NE(f->find_nic("eth0")->why.find("rx-99999999999999999999999 is past 32767"), std::string::npos)
+      << f->find_nic("eth0")->why;
 }
 
 // The IRQs come from /proc/interrupts, read once after the NICs: each NIC gets its own device's
@@ -235,22 +247,6 @@ TEST(Probe, EachQueueIrqGetsItsOwnIrqsAffinity) {
     }
   }
   EXPECT_EQ(seen, 9u);
-}
-
-// A queue directory whose number has more digits than any unsigned long is past the last like
-// any other, not thrown out of the probe.
-TEST(Probe, AQueueNumberPastAnyIntegerLeavesItsNicAloneNotThrown) {
-  TempDir dir;
-  named_fixtures().at("rhel8.0-9vcpu-4-queues").write(dir.path());
-  const std::string queues = dir / "sys/class/net/eth0/queues";
-  std::filesystem::copy(queues + "/rx-0", queues + "/rx-99999999999999999999999", std::filesystem::copy_options::recursive);
-  const SysRoot root(dir.path());
-  SnapshotEthtool eth(root);
-  auto f = probe(root, eth, {});
-  ASSERT_TRUE(f.ok()) << f.error().text();
-  EXPECT_EQ(f->find_nic("eth0")->role, NicRole::Other);
-  EXPECT_NE(f->find_nic("eth0")->why.find("rx-99999999999999999999999 is past 32767"), std::string::npos)
-      << f->find_nic("eth0")->why;
 }
 
 // irqbalance is looked for by the comm of every process: numbered directories only, the name
@@ -605,6 +601,14 @@ TEST(KeptTargets, TheCapCountsFilesKeptAndFilesDoneWith) {
   EXPECT_EQ(read_text(rig.dir / d), "f\n");
 }
 
+// Writes `to` into `rel`, read before as "0" (through the file read_target() kept, if any).
+Result<SysRoot::Rewrite> rewrite_to(const SysRoot& root, const std::string& rel, const std::string& to) {
+  static constexpr std::string_view kBefore = "0";
+  return root.rewrite(
+      rel, [&](std::string_view) -> Result<std::optional<std::string>> { return std::optional<std::string>(to); },
+      &kBefore);
+}
+
 // Kept files are keyed by their directory two levels up and the rest of the path: NICs' queue
 // files share the rest ("rx-0/rps_cpus"), and each rewrite must take its own NIC's descriptor,
 // never another's (that would write one NIC's value into another's file); a path under a
@@ -627,16 +631,10 @@ TEST(KeptTargets, TheSameRestUnderAnotherNicIsAnotherFile) {
   root.keep_targets(rels.size() + 1);
   for (const auto& rel : rels) ASSERT_TRUE(root.read_target(rel).ok()) << rel;
   ASSERT_EQ(root.kept_targets(), rels.size()) << "a kept file for each NIC's rx-0/rps_cpus and rx-0/rps_flow_cnt";
-  const std::string_view before = "0";
-  const auto rewrite = [&](const std::string& rel, const std::string& to) {
-    return root.rewrite(
-        rel, [&](std::string_view) -> Result<std::optional<std::string>> { return std::optional<std::string>(to); },
-        &before);
-  };
-  ASSERT_TRUE(rewrite(never, "n").ok());
+  ASSERT_TRUE(rewrite_to(root, never, "n").ok());
   EXPECT_EQ(root.kept_targets(), rels.size()) << "no NIC's descriptor is taken for a file never kept";
   for (size_t i = 0; i < rels.size(); ++i) {
-    ASSERT_TRUE(rewrite(rels[i], std::to_string(i + 1)).ok()) << rels[i];
+    ASSERT_TRUE(rewrite_to(root, rels[i], std::to_string(i + 1)).ok()) << rels[i];
     ASSERT_EQ(root.kept_targets(), rels.size() - i - 1) << rels[i] << " was not written through its own kept file";
   }
   EXPECT_EQ(read_text(dir / never), "n\n");
@@ -655,16 +653,10 @@ TEST(KeptTargets, PathsWithNoDirectoryTwoLevelsUpAreKeptWhole) {
   root.keep_targets(8);
   for (const auto& rel : rels) ASSERT_TRUE(root.read_target(rel).ok()) << rel;
   EXPECT_EQ(root.kept_targets(), rels.size()) << "each kept as its own file";
-  const std::string_view before = "0";
-  const auto rewrite = [&](const std::string& rel, const std::string& to) {
-    return root.rewrite(
-        rel, [&](std::string_view) -> Result<std::optional<std::string>> { return std::optional<std::string>(to); },
-        &before);
-  };
-  ASSERT_TRUE(rewrite(longer, "9").ok());
+  ASSERT_TRUE(rewrite_to(root, longer, "9").ok());
   EXPECT_EQ(root.kept_targets(), rels.size()) << longer << " took the descriptor of rx-0/rps_cpus";
   for (size_t i = 0; i < rels.size(); ++i) {
-    ASSERT_TRUE(rewrite(rels[i], std::to_string(i + 1)).ok()) << rels[i];
+    ASSERT_TRUE(rewrite_to(root, rels[i], std::to_string(i + 1)).ok()) << rels[i];
     EXPECT_EQ(root.kept_targets(), rels.size() - i - 1) << rels[i] << " was not written through its kept file";
   }
   for (size_t i = 0; i < rels.size(); ++i) EXPECT_EQ(read_text(dir / rels[i]), std::to_string(i + 1) + "\n") << rels[i];
